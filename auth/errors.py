@@ -1,0 +1,87 @@
+"""Every way a request can fail authentication or authorization.
+
+    AuthError
+    ├── MissingToken        401  no bearer credentials at all (RFC 6750 §3.1: no error code)
+    ├── InvalidRequest      400  malformed credentials: repeated or oversized header
+    ├── InvalidToken        401  the token is not acceptable (expired, bad signature, wrong iss, ...)
+    │   └── TokenExpired    401  the only failure a client can fix by refreshing
+    ├── InsufficientScope   403  a valid token that lacks the tool's permission
+    └── KeysUnavailable     503  no signing keys could be had, so no verdict is possible
+
+Each error carries a `reason`, a stable code for the log line, and knows the
+status and the RFC 6750 §3 challenge parameters it turns into. Only the edge
+turns them into HTTP responses.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "InsufficientScope",
+    "InvalidRequest",
+    "InvalidToken",
+    "KeysUnavailable",
+    "MissingToken",
+    "TokenExpired",
+]
+
+
+class AuthError(Exception):
+    """Base of every authentication or authorization failure."""
+
+    status: int = 401
+    error: str | None = None
+    description: str | None = None
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MissingToken(AuthError):
+    """The request carries no bearer token (or uses another scheme)."""
+
+    status = 401
+
+
+class InvalidRequest(AuthError):
+    """The credentials are malformed in a way no token can fix (RFC 6750 §3.1)."""
+
+    status = 400
+    error = "invalid_request"
+    description = "The Authorization header is malformed"
+
+
+class InvalidToken(AuthError):
+    """The bearer token is not acceptable here (RFC 6750 §3.1 invalid_token)."""
+
+    status = 401
+    error = "invalid_token"
+    description = "The access token is invalid"
+
+
+class TokenExpired(InvalidToken):
+    """The token's `exp` has passed, beyond the allowed leeway."""
+
+    description = "The access token expired"
+
+
+class InsufficientScope(AuthError):
+    """The token is valid but does not grant the permission the call needs."""
+
+    status = 403
+    error = "insufficient_scope"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__("insufficient_scope")
+        self.permission = permission
+
+
+class KeysUnavailable(AuthError):
+    """The issuer's signing keys could not be fetched and none are cached."""
+
+    status = 503
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

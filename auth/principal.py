@@ -1,0 +1,48 @@
+"""Who is calling: the identity carried by a validated access token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .permissions import granted_permissions
+
+__all__ = ["Principal"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as the token's issuer vouched for it. Absent claims are None."""
+
+    kind: Literal["user", "app"]
+    subject: str | None
+    object_id: str | None
+    tenant_id: str | None
+    client_id: str | None
+    name: str | None
+    username: str | None
+    permissions: frozenset[str]
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
+        """Read a validated token's claims; v2 (`azp`), v1 (`appid`) and Okta (`cid`) alike."""
+        return cls(
+            # A delegated token has `scp`; an app-only token never does.
+            kind="user" if "scp" in claims else "app",
+            subject=_text(claims, "sub"),
+            object_id=_text(claims, "oid"),
+            tenant_id=_text(claims, "tid"),
+            client_id=_text(claims, "azp", "appid", "cid"),
+            name=_text(claims, "name"),
+            username=_text(claims, "preferred_username", "upn"),
+            permissions=granted_permissions(claims),
+        )
+
+
+def _text(claims: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str):
+            return value
+    return None

@@ -1,0 +1,7 @@
+"""HTTP in front of the MCP server: routing, cheap checks, authentication and every error answer."""
+
+from __future__ import annotations
+
+from .app import MAX_BODY_BYTES, Edge, build_asgi_app
+
+__all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]

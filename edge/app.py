@@ -1,0 +1,244 @@
+"""The edge: one ASGI layer in front of the MCP SDK, and the only place that speaks HTTP errors.
+
+A request's way through, cheapest checks first:
+  path → method → Origin → declared body size → bearer token → body → tool permission
+then the caller is put in the request's context and the SDK's stateless app answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import mcp_tools
+from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
+
+from .challenge import auth_error_answer
+from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
+from .metadata import MCP_PATH, PRM_PREFIX, BadHost, protected_resource_metadata, resource_for
+
+__all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
+
+log = logging.getLogger("edge")
+
+MAX_BODY_BYTES = 1024 * 1024
+_MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
+_CORS_EXPOSE_HEADERS = "www-authenticate, mcp-protocol-version, x-correlation-id"
+
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Edge:
+    """Routes, checks and authenticates every HTTP request before the SDK sees it."""
+
+    def __init__(self, settings: Settings, verifier: TokenVerifier, mcp_app: ASGIApp) -> None:
+        self.settings = settings
+        self.verifier = verifier
+        self.mcp_app = mcp_app
+        self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
+        self._all_scopes = " ".join(self.scopes)
+        self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
+        for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
+            self._routes[path] = self._protected_resource_metadata
+
+    def add_route(self, path: str, handler: Handler) -> None:
+        """Serve `path` (exactly) with `handler`, ahead of the 404."""
+        self._routes[path] = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.mcp_app(scope, receive, send)  # the SDK's session manager must start
+            return
+        if scope["type"] != "http":
+            return
+        correlation_id = _correlation_id(scope)
+        scope.setdefault("state", {})
+        scope["state"] = {**(scope["state"] or {}), "correlation_id": correlation_id}
+        send = _with_headers(send, [(b"x-correlation-id", correlation_id.encode())])
+        handler = self._routes.get(scope["path"])
+        if handler is None:
+            await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
+            return
+        await handler(scope, receive, send)
+
+    async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await _method_not_allowed(send, "GET")
+            return
+        try:
+            resource = resource_for(scope, self.settings)
+        except BadHost:
+            await send_json(send, 400, {"error": "invalid_host", "error_description": "The Host header is malformed"})
+            return
+        document = protected_resource_metadata(resource, self.settings, self.scopes)
+        # Public metadata: any origin may read it, so browser-based clients can discover us.
+        await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+
+    async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = header(scope, b"origin")
+        if origin is not None and origin.lower() not in self.settings.allowed_origins:
+            # MCP transport spec "Security Warning": validate Origin to stop DNS rebinding
+            # and cross-site calls from browsers; clients that send none are not browsers.
+            await send_json(send, 403, {"error": "origin_not_allowed", "error_description": "Origin not allowed"})
+            return
+        if origin is not None:
+            send = _with_headers(send, _cors_headers(origin))
+        method = scope["method"]
+        if method == "OPTIONS" and origin is not None:
+            await _preflight(send)
+            return
+        if method != "POST":
+            # A stateless server has no stream to offer on GET and no session to DELETE; a GET
+            # would otherwise hold an SSE stream open until the function times out.
+            await _method_not_allowed(send, "POST")
+            return
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await _too_large(send)
+            return
+        try:
+            resource = resource_for(scope, self.settings)
+        except BadHost:
+            await send_json(send, 400, {"error": "invalid_host", "error_description": "The Host header is malformed"})
+            return
+        try:
+            principal = await self.verifier.verify(header_values(scope, b"authorization"))
+        except AuthError as error:
+            await self._refuse(scope, send, error, resource.metadata_url)
+            return
+        try:
+            body = await read_body(receive, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            await _too_large(send)
+            return
+        except ClientGone:
+            return
+        missing = _missing_permission(body, principal)
+        if missing is not None:
+            await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
+            return
+        await self._dispatch(scope, send, body, principal)
+
+    async def _dispatch(self, scope: Scope, send: Send, body: bytes, principal: Principal) -> None:
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        # The SDK routes only "/mcp"; "/mcp/" must answer the same, not 307 (proxies drop POST bodies).
+        inner_scope = {**scope, "path": MCP_PATH, "raw_path": MCP_PATH.encode()}
+        reset = current_principal.set(principal)
+        try:
+            await self.mcp_app(inner_scope, replay, send)
+        finally:
+            current_principal.reset(reset)
+
+    async def _refuse(self, scope: Scope, send: Send, error: AuthError, metadata_url: str) -> None:
+        scope_of = self.settings.scope_string(error.permission) if isinstance(error, InsufficientScope) else None
+        status, headers, body = auth_error_answer(
+            error, metadata_url=metadata_url, all_scopes=self._all_scopes, scope_of=scope_of
+        )
+        # One line per failure: a reason code and the correlation id, never the token.
+        log.info(
+            "auth failure status=%d reason=%s correlation_id=%s", status, error.reason, scope["state"]["correlation_id"]
+        )
+        await send_json(send, status, body, headers)
+
+
+def _missing_permission(body: bytes, principal: Principal) -> str | None:
+    """The permission a `tools/call` in the body needs and the caller lacks, if any.
+
+    Only peeks at the method and tool name; the SDK parses and answers the rest.
+    A JSON-RPC batch is checked message by message, so it cannot smuggle a call past.
+    """
+    try:
+        payload: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    for message in payload if isinstance(payload, list) else [payload]:
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            continue
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        permission = mcp_tools.permission_for(name) if isinstance(name, str) else None
+        if permission is not None and permission not in principal.permissions:
+            return permission
+    return None
+
+
+def _correlation_id(scope: Scope) -> str:
+    """The Functions invocation id, else a sane client-sent x-request-id, else a fresh one."""
+    for candidate in (scope.get("azure_functions.invocation_id"), header(scope, b"x-request-id")):
+        if isinstance(candidate, str) and _CORRELATION_ID.match(candidate):
+            return candidate
+    return uuid.uuid4().hex
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return send_with_headers
+
+
+def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-expose-headers", _CORS_EXPOSE_HEADERS.encode()),
+        (b"vary", b"Origin"),
+    ]
+
+
+async def _preflight(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [
+                (b"access-control-allow-methods", b"POST, OPTIONS"),
+                (b"access-control-allow-headers", _CORS_ALLOW_HEADERS.encode()),
+                (b"access-control-max-age", b"600"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _method_not_allowed(send: Send, allow: str) -> None:
+    await send_json(send, 405, {"error": "method_not_allowed", "error_description": f"Use {allow}"}, {"Allow": allow})
+
+
+async def _too_large(send: Send) -> None:
+    await send_json(
+        send, 413, {"error": "payload_too_large", "error_description": f"The body is over {MAX_BODY_BYTES} bytes"}
+    )
+
+
+def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
+    """The whole application as ASGI: the edge in front of the SDK's stateless JSON app."""
+    keys = keys or JwksCache(settings.jwks_uri)
+    mcp_app = mcp_tools.build_server().streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=True,
+        # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
+        # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
+        # page cannot attach, and the edge validates Origin itself.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    return Edge(settings, TokenVerifier(settings, keys), mcp_app)

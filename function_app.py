@@ -1,0 +1,29 @@
+"""Azure Functions entry point: the MCP server, behind bearer-token auth, as one anonymous HTTP function.
+
+`app` is what the Functions host loads; `asgi_app` is the same application as
+plain ASGI, so `uvicorn function_app:asgi_app` serves exactly what Azure serves.
+"""
+
+from __future__ import annotations
+
+import os
+
+import azure.functions as func
+
+from auth import ConfigError, JwksCache, Settings
+
+try:
+    settings = Settings.from_env(os.environ)
+except ConfigError as error:
+    raise SystemExit(str(error)) from None  # one line naming every bad setting, no stack trace
+
+# Module-level, so the keys survive warm invocations. Fetching starts now, on a
+# background thread, and overlaps the MCP SDK's import below.
+signing_keys = JwksCache(settings.jwks_uri)
+signing_keys.refresh_in_background()
+
+from edge import build_asgi_app  # noqa: E402  (after the prefetch on purpose)
+
+asgi_app = build_asgi_app(settings, signing_keys)
+# ANONYMOUS: no function keys; every request's bearer token is validated in code.
+app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)

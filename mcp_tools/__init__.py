@@ -1,0 +1,11 @@
+"""The MCP tools: plain typed functions, each declaring the permission it needs.
+
+Knows nothing of HTTP or Azure; the caller's identity arrives through
+`auth.current_principal`.
+"""
+
+from __future__ import annotations
+
+from .server import SPECS, build_server, permission_for, permissions
+
+__all__ = ["SPECS", "build_server", "permission_for", "permissions"]

@@ -1,0 +1,35 @@
+"""How a tool declares itself: its name, annotations and the one permission it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+__all__ = ["ToolSpec", "tool"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool function and what it takes to call it."""
+
+    fn: Callable[..., Any]
+    name: str
+    title: str
+    permission: str | None
+    read_only: bool = True
+    idempotent: bool = True
+
+
+def tool(*, title: str, permission: str | None, read_only: bool = True, idempotent: bool = True) -> Callable[[F], F]:
+    """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it."""
+
+    def mark(fn: F) -> F:
+        fn.__tool_spec__ = ToolSpec(  # type: ignore[attr-defined]
+            fn=fn, name=fn.__name__, title=title, permission=permission, read_only=read_only, idempotent=idempotent
+        )
+        return fn
+
+    return mark

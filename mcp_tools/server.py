@@ -1,0 +1,73 @@
+"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import Tool, ToolAnnotations
+
+from auth import current_principal
+
+from .calculator import add, subtract
+from .identity import get_me
+from .registry import ToolSpec
+
+__all__ = ["SPECS", "build_server", "permission_for", "permissions"]
+
+SPECS: tuple[ToolSpec, ...] = tuple(fn.__tool_spec__ for fn in (add, subtract, get_me))  # type: ignore[attr-defined]
+_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+def permission_for(tool_name: str) -> str | None:
+    """The permission a tool needs; None for tools any caller may use and for unknown names."""
+    spec = _BY_NAME.get(tool_name)
+    return spec.permission if spec else None
+
+
+def permissions() -> tuple[str, ...]:
+    """Every permission some tool needs, in declaration order."""
+    return tuple(dict.fromkeys(spec.permission for spec in SPECS if spec.permission))
+
+
+def _allowed(spec: ToolSpec) -> bool:
+    principal = current_principal.get()
+    return spec.permission is None or (principal is not None and spec.permission in principal.permissions)
+
+
+class PermissionAwareServer(MCPServer):
+    """Filters `tools/list` per caller and re-checks permissions before any tool runs."""
+
+    async def list_tools(self) -> list[Tool]:
+        return [tool for tool in await super().list_tools() if tool.name in _BY_NAME and _allowed(_BY_NAME[tool.name])]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        spec = _BY_NAME.get(name)
+        if spec is not None and not _allowed(spec):
+            # The edge answers 403 before we get here; this guards any path around it.
+            raise ToolError(f"Permission {spec.permission} is required to call {name}")
+        return await super().call_tool(name, arguments, context)
+
+
+def build_server() -> MCPServer:
+    """An MCP server with every tool registered."""
+    server = PermissionAwareServer(
+        name="calculator",
+        instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
+        log_level="WARNING",  # INFO would log a line for every request
+    )
+    for spec in SPECS:
+        server.add_tool(
+            spec.fn,
+            name=spec.name,
+            title=spec.title,
+            annotations=ToolAnnotations(
+                title=spec.title,
+                read_only_hint=spec.read_only,
+                idempotent_hint=spec.idempotent,
+                destructive_hint=False,
+                open_world_hint=False,
+            ),
+        )
+    return server
