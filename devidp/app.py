@@ -1,0 +1,161 @@
+"""The provider's HTTP surface: discovery, JWKS, authorize (consent) and token.
+
+Paths copy Entra's so that an authority URL such as
+``http://127.0.0.1:8001/{tenant}`` works the way
+``https://login.microsoftonline.com/{tenant}`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .consent import consent_page, message_page
+from .keys import SigningKey
+from .oauth import DevAuthorizationServer, ParamsRequest
+from .registry import DevUser
+from .scopes import OIDC_SCOPES, user_scope
+
+__all__ = ["Endpoints", "build_app", "metadata"]
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The provider's URLs, derived from where it is served and its tenant."""
+
+    base_url: str
+    tenant_id: str
+
+    @property
+    def authority(self) -> str:
+        """Entra-style authority: ``{base}/{tenant}`` (MSAL's `authority`)."""
+        return f"{self.base_url}/{self.tenant_id}"
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return f"{self.authority}/oauth2/v2.0/authorize"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.authority}/oauth2/v2.0/token"
+
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.authority}/discovery/v2.0/keys"
+
+    @property
+    def metadata_url(self) -> str:
+        """OIDC Discovery §4: ``{issuer path}/.well-known/openid-configuration``."""
+        return f"{self.authority}/v2.0/.well-known/openid-configuration"
+
+
+def metadata(endpoints: Endpoints, issuer: str, scopes: list[str]) -> dict[str, Any]:
+    """The authorization server metadata (RFC 8414 §2, OIDC Discovery §3)."""
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": endpoints.authorization_endpoint,
+        "token_endpoint": endpoints.token_endpoint,
+        "jwks_uri": endpoints.jwks_uri,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": sorted(OIDC_SCOPES) + scopes,
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "name", "oid", "tid", "preferred_username"],
+        "tenant_region_scope": None,
+    }
+
+
+def build_app(
+    *,
+    endpoints: Endpoints,
+    issuer: str,
+    server: DevAuthorizationServer,
+    key: SigningKey,
+    users: Mapping[str, DevUser],
+) -> Starlette:
+    """Assemble the Starlette application for one provider instance."""
+    resource = server.resource
+    prefix = resource.app_id_uri.rstrip("/") + "/"
+    document = metadata(endpoints, issuer, [prefix + s for s in resource.scopes])
+    tenant = f"/{endpoints.tenant_id}"
+
+    async def discovery(request: Request) -> Response:
+        return JSONResponse(document)
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(key.jwks())
+
+    def params_request(request: Request, pairs: list[tuple[str, str]]) -> ParamsRequest:
+        return ParamsRequest(request.method, str(request.url), request.headers, pairs)
+
+    async def authorize(request: Request) -> Response:
+        # RFC 6749 §3.1: the authorization endpoint MUST support GET.
+        if request.method == "GET":
+            return show_consent(request)
+        return await decide(request)
+
+    def show_consent(request: Request) -> Response:
+        oauth_request = params_request(request, list(request.query_params.multi_items()))
+        try:
+            grant = server.get_consent_grant(oauth_request)
+        except OAuth2Error as error:
+            # Redirects to the client when the redirect URI is trusted (RFC 6749 §4.1.2.1).
+            return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        ticket = server.store.park_request(dict(request.query_params))
+        asked = user_scope(oauth_request.payload.scope, resource, grant.client.scopes)
+        shown = [prefix + s for s in asked.api_scopes] + (["offline_access"] if asked.offline_access else [])
+        page = consent_page(
+            action=endpoints.authorization_endpoint,
+            ticket=ticket,
+            client=grant.client,
+            scopes=shown,
+            users=users.values(),
+        )
+        return HTMLResponse(page, headers={**_NO_STORE, "X-Frame-Options": "DENY"})
+
+    async def decide(request: Request) -> Response:
+        form = await request.form()
+        params = server.store.take_request(str(form.get("ticket", "")))
+        if params is None:
+            page = message_page("Consent expired", "This sign-in request is unknown, used or expired. Start again.")
+            return HTMLResponse(page, status_code=400)
+        oauth_request = params_request(request, list(params.items()))
+        try:
+            grant = server.get_consent_grant(oauth_request)
+        except OAuth2Error as error:
+            return server.handle_error_response(oauth_request, error)  # type: ignore[no-any-return]
+        user = users.get(str(form.get("user", ""))) if form.get("decision") == "approve" else None
+        # No user means denial: authlib redirects with error=access_denied (RFC 6749 §4.1.2.1).
+        return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)  # type: ignore[no-any-return]
+
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        return server.create_token_response(params_request(request, pairs))  # type: ignore[no-any-return]
+
+    routes = [
+        Route(f"{tenant}/v2.0/.well-known/openid-configuration", discovery),
+        Route(f"{tenant}/v2.0/.well-known/oauth-authorization-server", discovery),
+        # RFC 8414 §3.1: insert the well-known segment before the issuer's path.
+        Route(f"/.well-known/oauth-authorization-server{tenant}/v2.0", discovery),
+        Route(f"/.well-known/openid-configuration{tenant}/v2.0", discovery),
+        Route("/.well-known/openid-configuration", discovery),
+        Route("/.well-known/oauth-authorization-server", discovery),
+        Route(f"{tenant}/discovery/v2.0/keys", jwks),
+        Route(f"{tenant}/oauth2/v2.0/authorize", authorize, methods=["GET", "POST"]),
+        Route(f"{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,257 @@
+"""`DevIdentityProvider`: an Entra-like OAuth 2.0 server on a loopback port, in a thread.
+
+    with DevIdentityProvider() as idp:          # port 0: an ephemeral port
+        token = idp.mint_user_token(["calculator.add"])
+        requests.get(idp.jwks_uri)
+
+The issuer string is a free parameter: tests of the resource server can pass
+``https://login.microsoftonline.com/{tid}/v2.0`` while the provider is served
+on ``http://127.0.0.1:{port}``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from . import defaults
+from .app import Endpoints, build_app
+from .claims import TokenShape, TokenVersion
+from .issuer import TokenIssuer
+from .keys import SigningKey
+from .oauth import DevAuthorizationServer
+from .registry import ClientRegistration, DevUser, default_clients, default_users
+from .scopes import Resource
+from .store import Store
+
+__all__ = ["DevIdentityProvider"]
+
+
+def _require_loopback(host: str) -> None:
+    if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"the development identity provider serves loopback only, not {host!r}")
+
+
+class DevIdentityProvider:
+    """A development identity provider that issues Entra-shaped tokens over real HTTP.
+
+    Nothing is served until `start()` (or ``with``). `issuer` defaults to
+    ``http://{host}:{port}/{tenant_id}/v2.0``; `v1_issuer` to Entra's
+    ``https://sts.windows.net/{tenant_id}/``; `app_id_uri` to ``api://{api_client_id}``.
+    `clock` is read for every timestamp, so tests can move time instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = defaults.DEV_HOST,
+        port: int = 0,
+        tenant_id: str = defaults.DEV_TENANT_ID,
+        api_client_id: str = defaults.DEV_API_CLIENT_ID,
+        app_id_uri: str | None = None,
+        api_scopes: Iterable[str] = defaults.API_SCOPES,
+        issuer: str | None = None,
+        v1_issuer: str | None = None,
+        clients: Mapping[str, ClientRegistration] | Iterable[ClientRegistration] | None = None,
+        users: Iterable[DevUser] | None = None,
+        access_token_lifetime: int = 3600,
+        refresh_token_lifetime: int = 86400,
+        access_token_version: TokenVersion = 2,
+        clock: Callable[[], float] = time.time,
+        key: SigningKey | None = None,
+    ) -> None:
+        _require_loopback(host)
+        self.host = host
+        self.port = port
+        self.tenant_id = tenant_id
+        self.clock = clock
+        self.key = key or SigningKey()
+        self.resource = Resource(
+            client_id=api_client_id,
+            app_id_uri=(app_id_uri or f"api://{api_client_id}").rstrip("/"),
+            scopes=tuple(api_scopes),
+        )
+        if clients is None:
+            clients = default_clients()
+        self.clients: dict[str, ClientRegistration] = (
+            dict(clients) if isinstance(clients, Mapping) else {c.client_id: c for c in clients}
+        )
+        self.users: dict[str, DevUser] = (
+            default_users() if users is None else {u.preferred_username: u for u in users}
+        )
+        self._issuer = issuer
+        self.v1_issuer = v1_issuer or f"https://sts.windows.net/{tenant_id}/"
+        self._lifetimes = (access_token_lifetime, refresh_token_lifetime)
+        self._version: TokenVersion = access_token_version
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._token_issuer: TokenIssuer | None = None
+        self.store = Store(clock=clock)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> DevIdentityProvider:
+        """Bind the port, build the app and serve it from a daemon thread; return when ready."""
+        if self._server is not None:
+            raise RuntimeError("already started")
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self._socket = sock
+        endpoints = self.endpoints
+        token_issuer = self._make_issuer()
+        server = DevAuthorizationServer(
+            clients=self.clients, store=self.store, issuer=token_issuer, resource=self.resource, clock=self.clock
+        )
+        app = build_app(endpoints=endpoints, issuer=self.issuer, server=server, key=self.key, users=self.users)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"devidp:{self.port}", daemon=True
+        )
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the development identity provider failed to start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread; safe to call twice."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> DevIdentityProvider:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Where the provider is served, e.g. ``http://127.0.0.1:8001``."""
+        if self.port == 0:
+            raise RuntimeError("the port is chosen at start(); start the provider first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Authority, authorize, token, JWKS and metadata URLs."""
+        return Endpoints(base_url=self.url, tenant_id=self.tenant_id)
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of v2 tokens and the metadata's `issuer`."""
+        return self._issuer or f"{self.url}/{self.tenant_id}/v2.0"
+
+    @property
+    def authority(self) -> str:
+        return self.endpoints.authority
+
+    @property
+    def jwks_uri(self) -> str:
+        return self.endpoints.jwks_uri
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.endpoints.token_endpoint
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.endpoints.authorization_endpoint
+
+    @property
+    def metadata_url(self) -> str:
+        return self.endpoints.metadata_url
+
+    @property
+    def app_id_uri(self) -> str:
+        return self.resource.app_id_uri
+
+    def scope(self, name: str) -> str:
+        """The full scope string of one API scope, e.g. ``api://{id}/calculator.add``."""
+        return f"{self.resource.app_id_uri}/{name}"
+
+    # -- minting without HTTP, for tests of resource servers -----------------------
+
+    def _make_issuer(self) -> TokenIssuer:
+        if self._token_issuer is None:
+            shape = TokenShape(
+                issuer=self.issuer, v1_issuer=self.v1_issuer, tenant_id=self.tenant_id, resource=self.resource
+            )
+            self._token_issuer = TokenIssuer(
+                shape=shape,
+                key=self.key,
+                clock=self.clock,
+                access_token_lifetime=self._lifetimes[0],
+                refresh_token_lifetime=self._lifetimes[1],
+                access_token_version=self._version,
+            )
+        return self._token_issuer
+
+    def _client(self, client_id: str | None, fallback: str) -> ClientRegistration:
+        chosen = client_id or fallback
+        try:
+            return self.clients[chosen]
+        except KeyError:
+            raise KeyError(f"no client registration {chosen!r}") from None
+
+    def mint_user_token(
+        self,
+        scopes: Iterable[str] = defaults.API_SCOPES,
+        *,
+        user: DevUser | str | None = None,
+        client_id: str | None = None,
+        version: TokenVersion | None = None,
+        lifetime: int | None = None,
+        extra_claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A signed user token with `scp` = `scopes` (bare names), as the code flow would issue.
+
+        `extra_claims` override or add claims (set a value to test a bad `aud`, say).
+        """
+        if user is None:
+            user = next(iter(self.users.values()))
+        elif isinstance(user, str):
+            user = self.users[user]
+        client = self._client(client_id, defaults.DEV_PUBLIC_CLIENT_ID)
+        return self._make_issuer().user_token(
+            client, user, list(scopes), version=version, lifetime=lifetime, extra_claims=dict(extra_claims or {})
+        )
+
+    def mint_app_token(
+        self,
+        roles: Iterable[str] | None = None,
+        *,
+        client_id: str | None = None,
+        version: TokenVersion | None = None,
+        lifetime: int | None = None,
+        extra_claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A signed app token with `roles` (default: the client's granted roles) and `idtyp` = app."""
+        client = self._client(client_id, defaults.DEV_APP_CLIENT_ID)
+        return self._make_issuer().app_token(
+            client,
+            roles=None if roles is None else list(roles),
+            version=version,
+            lifetime=lifetime,
+            extra_claims=dict(extra_claims or {}),
+        )
