@@ -24,14 +24,18 @@ class SigningKey:
 
     algorithm = "RS256"
 
-    def __init__(self, private_key: rsa.RSAPrivateKey | None = None, key_size: int = 2048) -> None:
+    def __init__(
+        self, private_key: rsa.RSAPrivateKey | None = None, *, kid: str | None = None, key_size: int = 2048
+    ) -> None:
         self._private = private_key or rsa.generate_private_key(public_exponent=65537, key_size=key_size)
         public_jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self._private.public_key()))
         # RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order.
         canonical = json.dumps(
             {"e": public_jwk["e"], "kty": "RSA", "n": public_jwk["n"]}, separators=(",", ":"), sort_keys=True
         )
-        self.kid = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+        thumbprint = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+        #: An explicit `kid` lets tests sign with a key another JWKS already publishes.
+        self.kid = kid or thumbprint
         # RFC 7517 §4.3: "use" and "key_ops" SHOULD NOT both be present; Entra publishes "use".
         public_jwk.pop("key_ops", None)
         self._public_jwk = {**public_jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}
