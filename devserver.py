@@ -1,0 +1,93 @@
+"""Run the MCP server locally, with a local identity provider it already trusts.
+
+    python devserver.py                  # IdP on 127.0.0.1:8001, server on http://localhost:8000/mcp
+
+With no OAUTH_* settings it starts the development identity provider (devidp)
+and points the server at it. When OAUTH_ISSUER, OAUTH_AUDIENCE or
+OAUTH_JWKS_URI is already set, no provider starts and the server trusts the
+real issuer. Ctrl-C stops both. Development only: listed in .funcignore.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from devidp import DevIdentityProvider, defaults
+
+_REAL_SETTINGS = ("OAUTH_ISSUER", "OAUTH_AUDIENCE", "OAUTH_JWKS_URI")
+
+
+def dev_environment(idp: DevIdentityProvider) -> dict[str, str]:
+    """The server settings that make it trust `idp` (what a deployment sets for Entra)."""
+    return {
+        "OAUTH_ISSUER": idp.issuer,
+        "OAUTH_AUDIENCE": defaults.DEV_API_CLIENT_ID,
+        "OAUTH_JWKS_URI": idp.jwks_uri,
+        "OAUTH_APP_ID_URI": idp.app_id_uri,
+        # Not an Entra issuer, so the server would advertise bare names; ask for Entra's full strings.
+        "OAUTH_SCOPE_PREFIX": f"{idp.app_id_uri}/",
+    }
+
+
+def instructions(mcp_url: str, idp: DevIdentityProvider | None) -> str:
+    """What to type next. Mentions no secret and no token."""
+    lines = [f"MCP server:  {mcp_url}  (streamable HTTP, POST, bearer token required)"]
+    exports: list[str] = []
+    if mcp_url != "http://localhost:8000/mcp":
+        exports.append(f"export MCP_URL={mcp_url}")
+    if idp is not None:
+        lines.insert(0, f"Dev identity provider: {idp.issuer}  (metadata: {idp.metadata_url})")
+        if idp.port != defaults.DEV_PORT:
+            exports.append(f"export MCP_CLIENT_ISSUER={idp.issuer}")
+    else:
+        lines.insert(0, f"Trusting the configured issuer: {os.environ.get('OAUTH_ISSUER')}")
+        exports.append("export MCP_CLIENT_ISSUER=... MCP_CLIENT_ID=... MCP_CLIENT_SCOPES='... offline_access'")
+    lines += ["", "In another terminal:"] + [f"  {e}" for e in exports]
+    lines += [
+        "  python -m client login              # consent page in the browser: pick a user, Approve",
+        "  python -m client tools",
+        "  python -m client call add 2 3",
+        "  python -m client call subtract 5 1",
+        "  python -m client me",
+        "  python -m client --app call add 2 3  # as an application: client credentials, app roles",
+        "",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8000, help="MCP server port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--idp-port", type=int, default=defaults.DEV_PORT, help="identity provider port (0: any)")
+    args = parser.parse_args(argv)
+
+    idp: DevIdentityProvider | None = None
+    if not any(os.environ.get(name) for name in _REAL_SETTINGS):
+        idp = DevIdentityProvider(port=args.idp_port).start()
+        os.environ.update(dev_environment(idp))
+    # Bind before printing, so port 0 can be reported; loopback only.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    port = sock.getsockname()[1]
+    print(instructions(f"http://localhost:{port}/mcp", idp), flush=True)
+    try:
+        # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
+        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info")
+        uvicorn.Server(config).run()
+    finally:
+        sock.close()
+        if idp is not None:
+            idp.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
