@@ -188,9 +188,10 @@ def main(argv: Sequence[str] | None = None, **seams: Any) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage)."""
     args = build_parser().parse_args(argv)
     try:
-        settings = ClientSettings.resolve(_flags(args), seams.pop("env", None) or environ(), app=getattr(args, "app", False))
+        env = seams.pop("env", None)
+        settings = ClientSettings.resolve(_flags(args), environ() if env is None else env, app=getattr(args, "app", False))
         if settings.using_dev_defaults and args.command != "logout":
-            print("(no issuer configured: using the local development provider, see devserver.py)", file=sys.stderr)
+            print(f"(local development provider at {settings.issuer}; see devserver.py)", file=sys.stderr)
         return Runner(args, settings, **seams).run()
     except SettingsError as exc:
         print(f"settings: {exc}", file=sys.stderr)

@@ -46,12 +46,34 @@ async def connect(url: str, token: str, *, legacy: bool = False) -> AsyncIterato
     async def check(response: httpx2.Response) -> None:
         _raise_for_auth(response)
 
-    async with httpx2.AsyncClient(
-        auth=_Bearer(token), timeout=httpx2.Timeout(30.0, read=60.0), event_hooks={"response": [check]}
-    ) as http:
-        transport = streamable_http_client(url, http_client=http)
-        async with Client(transport, mode="legacy" if legacy else "auto") as client:  # type: ignore[arg-type]
-            yield client
+    try:
+        async with httpx2.AsyncClient(
+            auth=_Bearer(token), timeout=httpx2.Timeout(30.0, read=60.0), event_hooks={"response": [check]}
+        ) as http:
+            transport = streamable_http_client(url, http_client=http)
+            async with Client(transport, mode="legacy" if legacy else "auto") as client:  # type: ignore[arg-type]
+                yield client
+    except BaseExceptionGroup as group:
+        # The transport runs in a task group; surface our own error, not the group around it.
+        first = _first_client_error(group, url)
+        if first is None:
+            raise
+        raise first from None
+    except httpx2.TransportError as exc:
+        raise ClientError(f"cannot reach the MCP server at {url}: {exc.__class__.__name__}") from exc
+
+
+def _first_client_error(group: BaseExceptionGroup[BaseException], url: str) -> ClientError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, ClientError):
+            return exc
+        if isinstance(exc, httpx2.TransportError):
+            return ClientError(f"cannot reach the MCP server at {url}: {exc.__class__.__name__}")
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_client_error(exc, url)
+            if found is not None:
+                return found
+    return None
 
 
 async def list_tools(url: str, token: str, *, legacy: bool = False) -> list[Tool]:
