@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
         config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info")
         uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it shut down on; stopping is what was asked for
     finally:
         sock.close()
         if idp is not None:
