@@ -55,7 +55,9 @@ class LoopbackListener:
         port = self._server.server_address[1]
         netloc = f"{parts.hostname}:{port}"
         self.redirect_uri = urlunsplit(("http", netloc, parts.path, "", ""))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="oauth-redirect", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oauth-redirect", daemon=True
+        )
 
     def __enter__(self) -> LoopbackListener:
         self._thread.start()
