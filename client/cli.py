@@ -24,7 +24,7 @@ from .errors import ClientError
 from .login import browser_opener, login
 from .mcp_calls import Unauthorized, call_tool, list_tools
 from .settings import ENV, ClientSettings, SettingsError, environ
-from .tokens import TokenSet, unverified_claims
+from .tokens import TokenSet, msal_client_credentials, unverified_claims
 
 __all__ = ["main"]
 
@@ -129,7 +129,9 @@ class Runner:
 
     def access_token(self, *, force_refresh: bool = False) -> TokenSet:
         if getattr(self.args, "app", False):
-            return app_token(self.settings, self.endpoints, self.now, use_msal=getattr(self.args, "msal", False))
+            if getattr(self.args, "msal", False):
+                return msal_client_credentials(self.settings, self.now)  # MSAL discovers by itself
+            return app_token(self.settings, self.endpoints, self.now)
         return user_token(self.settings, self.endpoints, self.cache, self.now, force_refresh=force_refresh)
 
     async def mcp(self, command: str) -> int:

@@ -2,7 +2,7 @@
 
 Users: the cached login, refreshed when expired (the rotated refresh token is
 saved at once, under the cache lock). Apps (`--app`): client credentials,
-fetched per command, with plain requests or MSAL.
+fetched per command (MSAL's path lives in `client.tokens`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .cache import TokenCache
 from .discovery import Endpoints
 from .errors import ClientError, OAuthFailure
 from .settings import ClientSettings
-from .tokens import TokenSet, client_credentials, msal_client_credentials, refresh
+from .tokens import TokenSet, client_credentials, refresh
 
 __all__ = ["app_token", "cache_key", "user_token"]
 
@@ -51,10 +51,6 @@ def user_token(
         return fresh
 
 
-def app_token(
-    settings: ClientSettings, endpoints: Endpoints, now: Callable[[], float], *, use_msal: bool = False
-) -> TokenSet:
-    """An application token by client credentials."""
-    if use_msal:
-        return msal_client_credentials(settings, now)
+def app_token(settings: ClientSettings, endpoints: Endpoints, now: Callable[[], float]) -> TokenSet:
+    """An application token by client credentials, with plain requests."""
     return client_credentials(settings, endpoints, now)

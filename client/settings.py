@@ -121,7 +121,7 @@ def _is_dev_issuer(issuer: str) -> bool:
     """A loopback issuer of the development tenant: `devserver.py` on a port other than 8001."""
     parts = urlsplit(issuer)
     return (
-        parts.scheme == "http"
+        parts.scheme in ("http", "https")
         and parts.hostname in ("127.0.0.1", "localhost")
         and parts.path.rstrip("/") == f"/{dev.DEV_TENANT_ID}/v2.0"
     )

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +32,7 @@ from .oauth import DevAuthorizationServer
 from .registry import ClientRegistration, DevUser, default_clients, default_users
 from .scopes import Resource
 from .store import Store
+from .tls import write_loopback_certificate
 
 __all__ = ["DevIdentityProvider"]
 
@@ -46,6 +49,7 @@ class DevIdentityProvider:
     ``http://{host}:{port}/{tenant_id}/v2.0``; `v1_issuer` to Entra's
     ``https://sts.windows.net/{tenant_id}/``; `app_id_uri` to ``api://{api_client_id}``.
     `clock` is read for every timestamp, so tests can move time instead of sleeping.
+    `tls` serves https with a throwaway self-signed certificate (`ca_path`), for MSAL.
     """
 
     def __init__(
@@ -66,8 +70,10 @@ class DevIdentityProvider:
         access_token_version: TokenVersion = 2,
         clock: Callable[[], float] = time.time,
         key: SigningKey | None = None,
+        tls: bool = False,
     ) -> None:
         _require_loopback(host)
+        self.tls = tls
         self.host = host
         self.port = port
         self.tenant_id = tenant_id
@@ -94,6 +100,9 @@ class DevIdentityProvider:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._token_issuer: TokenIssuer | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        #: With ``tls=True``: the self-signed certificate to trust (requests' ``verify=``).
+        self.ca_path: Path | None = None
         self.store = Store(clock=clock)
 
     # -- lifecycle ---------------------------------------------------------------
@@ -113,7 +122,13 @@ class DevIdentityProvider:
             clients=self.clients, store=self.store, issuer=token_issuer, resource=self.resource, clock=self.clock
         )
         app = build_app(endpoints=endpoints, issuer=self.issuer, server=server, key=self.key, users=self.users)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        ssl: dict[str, str] = {}
+        if self.tls:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="devidp-tls-")
+            certificate = write_loopback_certificate(Path(self._tls_dir.name))
+            self.ca_path = certificate.ca_path
+            ssl = {"ssl_certfile": str(certificate.cert_path), "ssl_keyfile": str(certificate.key_path)}
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **ssl)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=f"devidp:{self.port}", daemon=True
@@ -132,7 +147,9 @@ class DevIdentityProvider:
             self._thread.join(timeout=10)
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = self._socket = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+        self._server = self._thread = self._socket = self._tls_dir = None
 
     def __enter__(self) -> DevIdentityProvider:
         return self.start()
@@ -150,7 +167,7 @@ class DevIdentityProvider:
         if self.port == 0:
             raise RuntimeError("the port is chosen at start(); start the provider first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def endpoints(self) -> Endpoints:
