@@ -27,17 +27,27 @@ class Principal:
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
         """Read a validated token's claims; v2 (`azp`), v1 (`appid`) and Okta (`cid`) alike."""
+        client_id = _text(claims, "azp", "appid", "cid")
         return cls(
-            # A delegated token has `scp`; an app-only token never does.
-            kind="user" if "scp" in claims else "app",
+            kind=_kind(claims, client_id),
             subject=_text(claims, "sub"),
             object_id=_text(claims, "oid"),
             tenant_id=_text(claims, "tid"),
-            client_id=_text(claims, "azp", "appid", "cid"),
+            client_id=client_id,
             name=_text(claims, "name"),
             username=_text(claims, "preferred_username", "upn"),
             permissions=granted_permissions(claims),
         )
+
+
+def _kind(claims: Mapping[str, Any], client_id: str | None) -> Literal["user", "app"]:
+    # Entra: a delegated token has `scp`, an app-only one never does (and may say idtyp=app).
+    # Okta: client-credentials tokens carry `scp` too, but their subject is the client itself.
+    if "scp" not in claims or claims.get("idtyp") == "app":
+        return "app"
+    if client_id is not None and claims.get("sub") == client_id:
+        return "app"
+    return "user"
 
 
 def _text(claims: Mapping[str, Any], *names: str) -> str | None:

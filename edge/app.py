@@ -33,6 +33,7 @@ _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
 _CORS_EXPOSE_HEADERS = "www-authenticate, mcp-protocol-version, x-correlation-id"
+_BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -122,7 +123,12 @@ class Edge:
             return
         except ClientGone:
             return
-        missing = _missing_permission(body, principal)
+        message = _peek_json(body)
+        if isinstance(message, list):
+            # MCP 2025-06-18 removed JSON-RPC batching; answer as JSON-RPC 2.0 §5 Invalid Request.
+            await send_json(send, 400, _BATCH_REFUSED)
+            return
+        missing = _missing_permission(message, principal)
         if missing is not None:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
             return
@@ -158,24 +164,26 @@ class Edge:
         await send_json(send, status, body, headers)
 
 
-def _missing_permission(body: bytes, principal: Principal) -> str | None:
-    """The permission a `tools/call` in the body needs and the caller lacks, if any.
-
-    Only peeks at the method and tool name; the SDK parses and answers the rest.
-    A JSON-RPC batch is checked message by message, so it cannot smuggle a call past.
-    """
+def _peek_json(body: bytes) -> Any:
+    """The parsed body, or None when it is not JSON (the SDK answers that with -32700)."""
     try:
-        payload: Any = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
-    for message in payload if isinstance(payload, list) else [payload]:
-        if not isinstance(message, dict) or message.get("method") != "tools/call":
-            continue
-        params = message.get("params")
-        name = params.get("name") if isinstance(params, dict) else None
-        permission = mcp_tools.permission_for(name) if isinstance(name, str) else None
-        if permission is not None and permission not in principal.permissions:
-            return permission
+
+
+def _missing_permission(message: Any, principal: Principal) -> str | None:
+    """The permission a `tools/call` needs and the caller lacks, if any.
+
+    Only peeks at the method and tool name; the SDK validates and answers the rest.
+    """
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return None
+    params = message.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    permission = mcp_tools.permission_for(name) if isinstance(name, str) else None
+    if permission is not None and permission not in principal.permissions:
+        return permission
     return None
 
 

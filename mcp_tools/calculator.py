@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import StrictFloat, StrictInt
+
 from .registry import tool
 
-Number = int | float
+# Strict: "3" and true are not numbers, so they are refused rather than coerced.
+Number = StrictInt | StrictFloat
 
 
 @tool(title="Add two numbers", permission="calculator.add")

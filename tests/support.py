@@ -1,0 +1,320 @@
+"""Test doubles that are real: RSA keys, signed tokens, a JWKS server on loopback, a Functions invoker.
+
+Nothing here stands in for code under test. The JWKS server is a real HTTP
+server whose hits can be counted and whose behaviour (down, hanging, garbage)
+can be switched; the invoker calls the very function object that
+`function_app.py` registers, with `azure.functions.HttpRequest`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import azure.functions as func
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+OTHER_TENANT_ID = "0b5f1e9e-2f7c-4a51-9a7e-6c3b1b2d8e11"
+CLIENT_ID = "6e0c7a0e-6a3b-4b21-8f43-0d2d9a1c7b55"
+APP_ID_URI = f"api://{CLIENT_ID}"
+ISSUER_V2 = f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
+ISSUER_V1 = f"https://sts.windows.net/{TENANT_ID}/"
+GATEWAY_CLIENT_ID = "3f2d6a11-9c0e-4f6b-8a7d-1e2b3c4d5e6f"
+PUBLIC_HOST = "calc-mcp.azurewebsites.net"
+SCOPE_ADD = f"{APP_ID_URI}/calculator.add"
+SCOPE_SUBTRACT = f"{APP_ID_URI}/calculator.subtract"
+ALL_SCOPES = f"{SCOPE_ADD} {SCOPE_SUBTRACT}"
+MCP_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+}
+
+
+@dataclass
+class SigningKey:
+    """An RSA key pair and the `kid` it is published under."""
+
+    kid: str
+    private: rsa.RSAPrivateKey = field(repr=False)
+
+    @classmethod
+    def generate(cls, kid: str | None = None) -> SigningKey:
+        return cls(kid or uuid.uuid4().hex[:16], rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    def jwk(self) -> dict[str, Any]:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        return {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+
+def jwks_document(*keys: SigningKey) -> dict[str, Any]:
+    return {"keys": [key.jwk() for key in keys]}
+
+
+def user_claims(**overrides: Any) -> dict[str, Any]:
+    """An Entra v2 delegated access token's claims, valid now."""
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER_V2,
+        "aud": CLIENT_ID,
+        "tid": TENANT_ID,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "ver": "2.0",
+        "sub": "user-subject-1",
+        "oid": "user-object-1",
+        "azp": GATEWAY_CLIENT_ID,
+        "name": "Ada Lovelace",
+        "preferred_username": "ada@contoso.example",
+        "scp": "calculator.add calculator.subtract",
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not DROP}
+
+
+def app_claims(**overrides: Any) -> dict[str, Any]:
+    """An Entra v2 app-only (client credentials) access token's claims, valid now."""
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER_V2,
+        "aud": CLIENT_ID,
+        "tid": TENANT_ID,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "ver": "2.0",
+        "sub": "app-object-1",
+        "oid": "app-object-1",
+        "azp": "9a8b7c6d-0000-4000-8000-000000000001",
+        "idtyp": "app",
+        "roles": ["calculator.add", "calculator.subtract"],
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not DROP}
+
+
+DROP = object()
+"""Pass as a claim value to leave the claim out."""
+
+
+def mint(key: SigningKey, claims: Mapping[str, Any], *, algorithm: str = "RS256", **header: Any) -> str:
+    """A token signed by `key`; the header gets `kid` unless overridden (None leaves it out)."""
+    headers = {k: v for k, v in {"kid": key.kid, **header}.items() if v is not None}
+    return jwt.encode(dict(claims), key.private, algorithm=algorithm, headers=headers)
+
+
+class JwksServer:
+    """A real HTTP server on loopback that publishes a JWKS and counts its hits."""
+
+    def __init__(self, document: Mapping[str, Any] | None = None) -> None:
+        self.document: Mapping[str, Any] = document or {"keys": []}
+        self.body: bytes | None = None  # when set, served instead of `document`
+        self.status = 200
+        self.hang_seconds = 0.0
+        self.hits = 0
+        self._lock = threading.Lock()
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                with server._lock:
+                    server.hits += 1
+                if server.hang_seconds:
+                    server.release.wait(server.hang_seconds)
+                body = server.body if server.body is not None else json.dumps(server.document).encode()
+                try:
+                    self.send_response(server.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="jwks-server", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_port}/discovery/v2.0/keys"
+
+    def publish(self, *keys: SigningKey) -> None:
+        self.document, self.body, self.status, self.hang_seconds = jwks_document(*keys), None, 200, 0.0
+
+    def reset_hits(self) -> None:
+        with self._lock:
+            self.hits = 0
+
+    def close(self) -> None:
+        self.release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def entra_env(jwks_url: str, **extra: str) -> dict[str, str]:
+    """The settings an Entra-protected deployment would have, pointed at a loopback JWKS."""
+    return {"OAUTH_ISSUER": ISSUER_V2, "OAUTH_AUDIENCE": CLIENT_ID, "OAUTH_JWKS_URI": jwks_url, **extra}
+
+
+class InvocationContext(func.Context):
+    """The per-invocation context the Functions worker hands a function."""
+
+    def __init__(self) -> None:
+        self._invocation_id = str(uuid.uuid4())
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def function_name(self) -> str:
+        return "http_app_func"
+
+    @property
+    def function_directory(self) -> str:
+        return REPO
+
+    @property
+    def trace_context(self) -> Any:
+        return None
+
+    @property
+    def retry_context(self) -> Any:
+        return None
+
+    @property
+    def thread_local_storage(self) -> Any:
+        return threading.local()
+
+
+class FunctionHost:
+    """Invokes a FunctionApp's registered HTTP function the way the worker does: on one long-lived loop."""
+
+    def __init__(self, function_app: func.FunctionApp) -> None:
+        (function,) = function_app.get_functions()
+        self.function = function
+        self._user_function = function.get_user_function()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="functions-worker-loop", daemon=True)
+        self._thread.start()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | dict[str, Any] | list[Any] = b"",
+        host: str = PUBLIC_HOST,
+        timeout: float = 30.0,
+    ) -> func.HttpResponse:
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        url = f"https://{host}{path}"
+        request = func.HttpRequest(
+            method=method, url=url, headers={"Host": host, **(headers or {})}, params={}, body=body
+        )
+        future = asyncio.run_coroutine_threadsafe(self._user_function(request, InvocationContext()), self._loop)
+        return future.result(timeout)
+
+    def mcp(self, token: str | None, message: dict[str, Any], **headers: str) -> func.HttpResponse:
+        """POST one JSON-RPC message to /mcp, with a bearer token when given."""
+        all_headers = dict(MCP_HEADERS)
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers)
+        return self.request("POST", "/mcp", headers=all_headers, body=message)
+
+    def run(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def call_tool(name: str, arguments: dict[str, Any] | None = None, request_id: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments or {}}}
+
+
+def list_tools(request_id: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/list", "params": {}}
+
+
+def body_json(response: func.HttpResponse) -> Any:
+    return json.loads(response.get_body())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_process(env: Mapping[str, str], *, app: str = "function_app:asgi_app") -> Iterator[str]:
+    """`uvicorn function_app:asgi_app` in its own process, exactly as the README runs it; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited: {process.stdout.read().decode() if process.stdout else ''}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@asynccontextmanager
+async def mcp_client(url: str, token: str, mode: str = "auto") -> Any:
+    """The official MCP Python client, carrying a bearer token."""
+    import httpx2
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
+            yield client
