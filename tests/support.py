@@ -119,6 +119,14 @@ def mint(key: SigningKey, claims: Mapping[str, Any], *, algorithm: str = "RS256"
     return jwt.encode(dict(claims), key.private, algorithm=algorithm, headers=headers)
 
 
+def raw_token(header: Mapping[str, Any], claims: Mapping[str, Any], signature: bytes = b"not-a-signature") -> str:
+    """A JWS in compact form with any header at all, for shapes PyJWT refuses to produce."""
+    from jwt.utils import base64url_encode
+
+    parts = [json.dumps(header).encode(), json.dumps(dict(claims)).encode(), signature]
+    return ".".join(base64url_encode(part).decode() for part in parts)
+
+
 class JwksServer:
     """A real HTTP server on loopback that publishes a JWKS and counts its hits."""
 

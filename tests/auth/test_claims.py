@@ -1,0 +1,195 @@
+"""The pure core: header checks, signature, and each claim rule against an injected `now`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+import pytest
+from jwt import PyJWK
+
+from auth import InvalidToken, Settings, TokenExpired
+from auth.claims import read_header, validate_claims, verify_signature
+from tests.support import (
+    APP_ID_URI,
+    CLIENT_ID,
+    DROP,
+    ISSUER_V1,
+    ISSUER_V2,
+    OTHER_TENANT_ID,
+    TENANT_ID,
+    SigningKey,
+    app_claims,
+    mint,
+    raw_token,
+    user_claims,
+)
+
+NOW = 1_800_000_000
+SETTINGS = Settings.from_env(
+    {"OAUTH_ISSUER": ISSUER_V2, "OAUTH_AUDIENCE": CLIENT_ID, "OAUTH_JWKS_URI": "https://keys.example/keys"}
+)
+OKTA = Settings.from_env(
+    {
+        "OAUTH_ISSUER": "https://contoso.okta.com/oauth2/default",
+        "OAUTH_AUDIENCE": "api://mcp-calculator",
+        "OAUTH_JWKS_URI": "https://contoso.okta.com/oauth2/default/v1/keys",
+    }
+)
+KEY = SigningKey.generate("k1")
+
+
+def at_now(**overrides: Any) -> dict[str, Any]:
+    return user_claims(**{"iat": NOW - 10, "nbf": NOW - 10, "exp": NOW + 3600, **overrides})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({}, id="v2-user"),
+        pytest.param({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0"}, id="v1-app-id-uri"),
+        pytest.param({"iss": ISSUER_V1, "aud": CLIENT_ID, "ver": "1.0"}, id="v1-client-id"),
+        pytest.param({"exp": NOW - 59}, id="expired-within-leeway"),
+        pytest.param({"nbf": NOW + 59}, id="nbf-within-leeway"),
+        pytest.param({"iat": NOW + 59}, id="iat-within-leeway"),
+        pytest.param({"nbf": DROP}, id="nbf-is-optional"),
+        pytest.param({"aud": ["https://other.example", CLIENT_ID]}, id="aud-list-containing-us"),
+        pytest.param({"tid": TENANT_ID.upper()}, id="tid-case-insensitive"),
+        pytest.param({"scp": DROP, "roles": ["calculator.add"]}, id="app-roles-only"),
+    ],
+)
+def test_acceptable_claims_pass(overrides: dict[str, Any]):
+    assert validate_claims(at_now(**overrides), SETTINGS, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "reason"),
+    [
+        ({"exp": DROP}, InvalidToken, "missing_exp"),
+        ({"iat": DROP}, InvalidToken, "missing_iat"),
+        ({"iss": DROP}, InvalidToken, "missing_iss"),
+        ({"aud": DROP}, InvalidToken, "missing_aud"),
+        ({"exp": NOW - 60}, TokenExpired, "expired"),
+        ({"exp": "1800003600"}, InvalidToken, "malformed_exp"),
+        ({"exp": True}, InvalidToken, "malformed_exp"),
+        ({"nbf": NOW + 61}, InvalidToken, "not_yet_valid"),
+        ({"iat": NOW + 61}, InvalidToken, "issued_in_future"),
+        ({"iss": ISSUER_V2 + "/"}, InvalidToken, "bad_issuer"),
+        ({"iss": ISSUER_V2 + ".evil.example"}, InvalidToken, "bad_issuer"),
+        ({"iss": "https://evil.example/" + ISSUER_V2}, InvalidToken, "bad_issuer"),
+        ({"iss": ISSUER_V2.upper()}, InvalidToken, "bad_issuer"),
+        ({"iss": [ISSUER_V2]}, InvalidToken, "bad_issuer"),
+        ({"iss": f"https://login.microsoftonline.com/{OTHER_TENANT_ID}/v2.0"}, InvalidToken, "bad_issuer"),
+        ({"tid": OTHER_TENANT_ID}, InvalidToken, "tenant_mismatch"),
+        ({"tid": DROP}, InvalidToken, "tenant_mismatch"),
+        ({"aud": APP_ID_URI}, InvalidToken, "bad_audience"),  # v2 tokens always carry the client id
+        ({"aud": "00000003-0000-0000-c000-000000000000"}, InvalidToken, "bad_audience"),  # Microsoft Graph
+        ({"aud": "https://graph.microsoft.com"}, InvalidToken, "bad_audience"),
+        ({"aud": [CLIENT_ID + "x"]}, InvalidToken, "bad_audience"),
+        ({"aud": {"id": CLIENT_ID}}, InvalidToken, "bad_audience"),
+        ({"iss": ISSUER_V1, "aud": "api://someone-else"}, InvalidToken, "bad_audience"),
+        ({"scp": DROP}, InvalidToken, "not_an_access_token"),  # an ID token for our client id
+    ],
+    ids=lambda value: None if isinstance(value, dict) else str(getattr(value, "__name__", value)),
+)
+def test_each_claim_rule_rejects_with_its_reason(overrides: dict[str, Any], error: type[Exception], reason: str):
+    with pytest.raises(error) as caught:
+        validate_claims(at_now(**overrides), SETTINGS, now=NOW)
+    assert caught.value.reason == reason
+
+
+def test_other_issuers_match_issuer_and_audience_exactly_and_need_no_tenant():
+    claims = at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP)
+    assert validate_claims(claims, OKTA, now=NOW) is None
+
+    with pytest.raises(InvalidToken) as caught:
+        validate_claims({**claims, "aud": CLIENT_ID}, OKTA, now=NOW)
+    assert caught.value.reason == "bad_audience"
+
+
+def test_app_only_token_without_scp_is_an_access_token():
+    assert validate_claims(app_claims(iat=NOW, exp=NOW + 60), SETTINGS, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ({"kid": None}, "missing_kid"),
+        ({"kid": ""}, "missing_kid"),
+        ({"kid": "k" * 129}, "malformed_kid"),
+        ({"kid": "k1\r\nX-Injected: 1"}, "malformed_kid"),
+        ({"kid": "k 1"}, "malformed_kid"),
+    ],
+)
+def test_header_checks_need_no_key(header: dict[str, Any], reason: str):
+    token = mint(KEY, at_now(), **header)
+
+    with pytest.raises(InvalidToken) as caught:
+        read_header(token)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ({"alg": "RS256", "kid": 7}, "malformed_token"),  # PyJWT: kid must be a string
+        ({"alg": "RS256", "kid": "k1", "crit": ["exp"], "exp": 1}, "malformed_token"),  # PyJWT: unknown extension
+        ({"alg": "none", "kid": "k1"}, "alg_not_allowed"),
+        ({"alg": "None", "kid": "k1"}, "alg_not_allowed"),
+        ({"kid": "k1"}, "alg_not_allowed"),
+    ],
+)
+def test_hand_made_headers_are_refused(header: dict[str, Any], reason: str):
+    with pytest.raises(InvalidToken) as caught:
+        read_header(raw_token(header, at_now()))
+    assert caught.value.reason == reason
+
+
+def test_crit_is_refused_even_for_extensions_pyjwt_understands():
+    # RFC 7797 `b64` is an extension PyJWT knows (with a detached, empty payload segment);
+    # we accept no `crit` at all (RFC 7515 §4.1.11).
+    header = raw_token({"alg": "RS256", "kid": "k1", "crit": ["b64"], "b64": False}, {}).split(".")[0]
+
+    with pytest.raises(InvalidToken) as caught:
+        read_header(f"{header}..c2ln")
+    assert caught.value.reason == "crit_header"
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "PS256", "RS512"])
+def test_only_rs256_is_allowed(algorithm: str):
+    key: Any = "a-shared-secret-of-sufficient-length!!" if algorithm == "HS256" else KEY.private
+    token = jwt.encode(at_now(), key, algorithm=algorithm, headers={"kid": KEY.kid})
+
+    with pytest.raises(InvalidToken) as caught:
+        read_header(token)
+    assert caught.value.reason == "alg_not_allowed"
+
+
+@pytest.mark.parametrize("token", ["", "abc", "a.b.c", "!!!.???.***", "eyJhbGciOiJSUzI1NiJ9"])
+def test_garbage_is_malformed(token: str):
+    with pytest.raises(InvalidToken) as caught:
+        read_header(token)
+    assert caught.value.reason == "malformed_token"
+
+
+def test_header_is_returned_with_its_kid():
+    assert read_header(mint(KEY, at_now()))["kid"] == "k1"
+
+
+def test_signature_verifies_only_with_the_signing_key():
+    token = mint(KEY, at_now())
+    assert verify_signature(token, PyJWK(KEY.jwk()))["sub"] == "user-subject-1"
+
+    impostor = SigningKey.generate("k1")
+    with pytest.raises(InvalidToken) as caught:
+        verify_signature(token, PyJWK(impostor.jwk()))
+    assert caught.value.reason == "bad_signature"
+
+
+def test_a_tampered_payload_fails_the_signature():
+    header, _, signature = mint(KEY, at_now()).split(".")
+    forged_payload = jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(at_now(scp="calculator.add calculator.subtract admin")).encode()).decode()
+
+    with pytest.raises(InvalidToken) as caught:
+        verify_signature(f"{header}.{forged_payload}.{signature}", PyJWK(KEY.jwk()))
+    assert caught.value.reason == "bad_signature"
