@@ -222,6 +222,7 @@ class FunctionHost:
 
     def __init__(self, function_app: func.FunctionApp) -> None:
         (function,) = function_app.get_functions()
+        self.function_app = function_app
         self.function = function
         self._user_function = function.get_user_function()
         self._loop = asyncio.new_event_loop()
@@ -261,6 +262,15 @@ class FunctionHost:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def close(self) -> None:
+        # AsgiFunctionApp.__del__ would otherwise run the ASGI lifespan shutdown with
+        # asyncio.run() on a fresh loop, waiting forever for a task that lived on this
+        # (stopped) loop: the interpreter hangs at exit. Shut the lifespan down here, on its loop.
+        middleware = getattr(self.function_app, "middleware", None)
+        if getattr(self.function_app, "startup_task_done", False) and middleware is not None:
+            try:
+                self.run(middleware.notify_shutdown(), timeout=10)
+            finally:
+                self.function_app.startup_task_done = False
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
