@@ -1,0 +1,117 @@
+"""End to end: `uvicorn function_app:asgi_app` in its own process, driven by the official MCP client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from mcp.shared.exceptions import MCPError
+
+from tests.support import (
+    ALL_SCOPES,
+    MCP_HEADERS,
+    JwksServer,
+    SigningKey,
+    app_claims,
+    entra_env,
+    list_tools,
+    mcp_client,
+    mint,
+    user_claims,
+    uvicorn_process,
+)
+
+MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+
+
+@pytest.fixture(scope="module")
+def server(jwks_server: JwksServer) -> Iterator[str]:
+    with uvicorn_process(entra_env(jwks_server.url)) as base:
+        yield base
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_user_lists_and_calls_every_tool(server: str, signing_key: SigningKey, mode: str):
+    token = mint(signing_key, user_claims())
+
+    async def session() -> tuple[str, list[str], object, object, object]:
+        async with mcp_client(f"{server}/mcp", token, mode) as client:
+            tools = [tool.name for tool in (await client.list_tools()).tools]
+            added = await client.call_tool("add", {"a": 2, "b": 3})
+            subtracted = await client.call_tool("subtract", {"a": 2, "b": 3.5})
+            me = await client.call_tool("get_me", {})
+            return client.protocol_version, tools, added, subtracted, me
+
+    version, tools, added, subtracted, me = asyncio.run(session())
+
+    assert version == MODES[mode]
+    assert tools == ["add", "subtract", "get_me"]
+    assert (added.is_error, added.structured_content) == (False, {"result": 5})
+    assert (subtracted.is_error, subtracted.structured_content) == (False, {"result": -1.5})
+    assert me.structured_content["kind"] == "user"
+    assert me.structured_content["username"] == "ada@contoso.example"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_app_sees_only_its_tools_and_is_refused_the_others(server: str, signing_key: SigningKey, mode: str):
+    token = mint(signing_key, app_claims(roles=["calculator.add"]))
+
+    async def session() -> tuple[list[str], object, MCPError]:
+        async with mcp_client(f"{server}/mcp", token, mode) as client:
+            tools = [tool.name for tool in (await client.list_tools()).tools]
+            me = await client.call_tool("get_me", {})
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool("subtract", {"a": 1, "b": 1})
+            return tools, me, refused.value
+
+    tools, me, refusal = asyncio.run(session())
+
+    assert tools == ["add", "get_me"]
+    assert me.structured_content["kind"] == "app"
+    assert me.structured_content["permissions"] == ["calculator.add"]
+    # The client turns the HTTP 403 into an internal error; the wire answer is asserted below.
+    assert (refusal.error.code, refusal.error.message) == (-32603, "Server returned an error response")
+
+
+def test_403_on_the_wire_carries_the_missing_scope(server: str, signing_key: SigningKey):
+    token = mint(signing_key, user_claims(scp="calculator.add"))
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "subtract", "arguments": {"a": 1, "b": 1}}}
+
+    response = httpx.post(f"{server}/mcp", json=body, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", '
+        'scope="api://6e0c7a0e-6a3b-4b21-8f43-0d2d9a1c7b55/calculator.subtract", '
+        f'resource_metadata="{server}/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
+def test_without_a_token_the_challenge_points_at_this_origin(server: str):
+    response = httpx.post(f"{server}/mcp", json=list_tools(), headers=MCP_HEADERS)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == (
+        f'Bearer resource_metadata="{server}/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+    )
+
+
+def test_two_authorization_headers_are_400(server: str, signing_key: SigningKey):
+    token = mint(signing_key, user_claims())
+    headers = [*MCP_HEADERS.items(), ("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+
+    response = httpx.post(f"{server}/mcp", json=list_tools(), headers=headers)
+
+    assert response.status_code == 400
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_request", ')
+    assert response.json() == {"error": "invalid_request", "error_description": "The Authorization header is malformed"}
+
+
+def test_a_stateless_get_is_405_not_an_open_stream(server: str, signing_key: SigningKey):
+    token = mint(signing_key, user_claims())
+
+    response = httpx.get(f"{server}/mcp", headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}, timeout=5)
+
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
