@@ -30,6 +30,7 @@ from jwt import PyJWK, PyJWKSet
 from jwt.exceptions import PyJWKSetError
 
 from .errors import InvalidToken, KeysUnavailable
+from .fetch import FetchError, fetch_document
 
 __all__ = ["JwksCache", "JwksFetchError", "fetch_jwks", "parse_jwks"]
 
@@ -49,25 +50,10 @@ class JwksFetchError(Exception):
 
 def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
     """GET the JWKS document, refusing bodies over `max_bytes`."""
-    import requests  # imported on first fetch, off the cold-start import path
-
     try:
-        with requests.get(
-            uri, timeout=timeout, stream=True, allow_redirects=False, headers={"Accept": "application/json"}
-        ) as response:
-            if response.status_code != 200:
-                raise JwksFetchError(f"jwks_http_{response.status_code}")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise JwksFetchError("jwks_too_large")
-            body = bytearray()
-            for chunk in response.iter_content(chunk_size=16384):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise JwksFetchError("jwks_too_large")
-            return bytes(body)
-    except requests.RequestException as exc:
-        raise JwksFetchError("jwks_unreachable") from exc
+        return fetch_document(uri, max_bytes=max_bytes, timeout=timeout)
+    except FetchError as exc:
+        raise JwksFetchError(f"jwks_{exc.reason}") from exc
 
 
 def parse_jwks(body: bytes) -> dict[str, PyJWK]:

@@ -21,6 +21,7 @@ import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 
 from .challenge import auth_error_answer
+from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .metadata import MCP_PATH, PRM_PREFIX, BadHost, protected_resource_metadata, resource_for
 
@@ -249,4 +250,8 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
         # page cannot attach, and the edge validates Origin itself.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    return Edge(settings, TokenVerifier(settings, keys), mcp_app)
+    edge = Edge(settings, TokenVerifier(settings, keys), mcp_app)
+    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
+    for path in DISCOVERY_PATHS:
+        edge.add_route(path, serve_discovery)
+    return edge

@@ -1,0 +1,129 @@
+"""Authorization-server metadata at our own origin, for gateways that discover from the MCP URL.
+
+Entra publishes no `scopes_supported` for your API and no
+`code_challenge_methods_supported`, so a client that reads only the issuer's
+metadata cannot learn `api://{id}/calculator.add` or that PKCE S256 works.
+We serve the issuer's document (RFC 8414 / OpenID Connect Discovery 1.0),
+fetched and cached, with those two gaps filled. Its `issuer` stays the
+upstream issuer: strict RFC 8414 §3.3 clients must compare against that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+from starlette.types import Receive, Scope, Send
+
+from auth.fetch import FetchError, fetch_document
+
+from .http import send_json
+
+__all__ = ["DISCOVERY_PATHS", "UpstreamMetadata", "augment", "discovery_handler"]
+
+log = logging.getLogger("edge.discovery")
+
+DISCOVERY_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+MAX_METADATA_BYTES = 256 * 1024
+
+
+class MetadataUnavailable(Exception):
+    """The issuer's metadata could not be fetched and none is cached."""
+
+
+class UpstreamMetadata:
+    """The issuer's metadata document, cached for `ttl` seconds; a failed refresh keeps the last good copy."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        fetch: Callable[[str], bytes] = lambda url: fetch_document(url, max_bytes=MAX_METADATA_BYTES),
+        ttl: float = 3600.0,
+        failure_cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self._fetch = fetch
+        self._ttl = ttl
+        self._failure_cooldown = failure_cooldown
+        self._clock = clock
+        self._lock = threading.Lock()  # one fetch at a time; discovery is rare and never on the MCP path
+        self._document: dict[str, Any] | None = None
+        self._fetched_at = -float("inf")
+        self._failed_at = -float("inf")
+        self.fetch_count = 0
+
+    def fresh(self) -> dict[str, Any] | None:
+        """The cached document if it is still fresh, without blocking."""
+        if self._document is not None and self._clock() - self._fetched_at < self._ttl:
+            return self._document
+        return None
+
+    def get(self) -> dict[str, Any]:
+        """The document, refetching when stale. Blocks on the network: call it off the event loop."""
+        with self._lock:
+            document = self.fresh()
+            if document is not None:
+                return document
+            if self._clock() - self._failed_at >= self._failure_cooldown:
+                self.fetch_count += 1
+                try:
+                    document = _parse(self._fetch(self.url))
+                except FetchError as exc:
+                    self._failed_at = self._clock()
+                    log.warning("upstream metadata fetch failed reason=%s", exc.reason)
+                else:
+                    self._document, self._fetched_at = document, self._clock()
+                    return document
+            if self._document is not None:
+                return self._document  # stale beats nothing
+            raise MetadataUnavailable
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FetchError("not_json") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("issuer"), str):
+        raise FetchError("not_metadata")
+    return document
+
+
+def augment(upstream: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
+    """The upstream document with our scopes added and PKCE S256 advertised where it is missing."""
+    document = dict(upstream)
+    listed = upstream.get("scopes_supported")
+    listed = [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
+    document["scopes_supported"] = listed + [s for s in scopes if s not in listed]
+    # Entra supports S256 (RFC 7636) but does not say so; MCP clients refuse to proceed without it.
+    document.setdefault("code_challenge_methods_supported", ["S256"])
+    return document
+
+
+def discovery_handler(upstream: UpstreamMetadata, scopes: list[str]) -> Callable[[Scope, Receive, Send], Any]:
+    """The ASGI handler for both discovery paths."""
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use GET"}, {"Allow": "GET"})
+            return
+        try:
+            document = upstream.fresh() or await anyio.to_thread.run_sync(upstream.get)
+        except MetadataUnavailable:
+            await send_json(
+                send,
+                503,
+                {"error": "temporarily_unavailable", "error_description": "The issuer's metadata is unavailable"},
+                {"Retry-After": "30"},
+            )
+            return
+        await send_json(send, 200, augment(document, scopes), {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+
+    return serve

@@ -1,0 +1,125 @@
+"""The Okta profile: exact issuer and audience URI, `scp` as a JSON array, `cid` as the client id, no tenant."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import azure.functions as func
+import pytest
+
+from auth import JwksCache, Settings
+from edge import build_asgi_app
+from tests.support import FunctionHost, JwksServer, SigningKey, body_json, call_tool, list_tools, mint
+
+OKTA_ISSUER = "https://contoso.okta.com/oauth2/aus1calc2mcp3"
+OKTA_AUDIENCE = "api://mcp-calculator"
+OKTA_METADATA = {
+    "issuer": OKTA_ISSUER,
+    "authorization_endpoint": f"{OKTA_ISSUER}/v1/authorize",
+    "token_endpoint": f"{OKTA_ISSUER}/v1/token",
+    "jwks_uri": f"{OKTA_ISSUER}/v1/keys",
+    "scopes_supported": ["calculator.add", "calculator.subtract", "openid", "offline_access"],
+    "code_challenge_methods_supported": ["S256"],
+}
+KEY = SigningKey.generate("okta-key-1")
+
+
+def okta_claims(**overrides: object) -> dict:
+    now = int(time.time())
+    claims = {
+        "ver": 1,
+        "jti": "AT.abc",
+        "iss": OKTA_ISSUER,
+        "aud": OKTA_AUDIENCE,
+        "iat": now,
+        "exp": now + 3600,
+        "cid": "0oa1gateway",
+        "uid": "00u1ada",
+        "sub": "ada@contoso.example",
+        "scp": ["calculator.add", "offline_access"],
+    }
+    claims.update(overrides)
+    return claims
+
+
+@pytest.fixture(scope="module")
+def okta() -> Iterator[tuple[FunctionHost, JwksServer]]:
+    keys, metadata = JwksServer(), JwksServer(OKTA_METADATA)
+    keys.publish(KEY)
+    settings = Settings.from_env(
+        {
+            "OAUTH_ISSUER": OKTA_ISSUER,
+            "OAUTH_AUDIENCE": OKTA_AUDIENCE,
+            "OAUTH_JWKS_URI": keys.url,
+            "OAUTH_METADATA_URL": metadata.url,
+        }
+    )
+    host = FunctionHost(func.AsgiFunctionApp(app=build_asgi_app(settings, JwksCache(keys.url)), http_auth_level=func.AuthLevel.ANONYMOUS))
+    yield host, metadata
+    host.close()
+    keys.close()
+    metadata.close()
+
+
+def test_an_okta_user_token_calls_the_tools_it_has_scopes_for(okta):
+    host, _ = okta
+    token = mint(KEY, okta_claims())
+
+    added = host.mcp(token, call_tool("add", {"a": 1, "b": 2}))
+    refused = host.mcp(token, call_tool("subtract", {"a": 1, "b": 2}))
+
+    assert body_json(added)["result"]["structuredContent"] == {"result": 3}
+    assert refused.status_code == 403
+    # Okta scopes are bare names: no App ID URI prefix.
+    assert refused.headers.get("WWW-Authenticate") == (
+        'Bearer error="insufficient_scope", scope="calculator.subtract", '
+        'resource_metadata="https://calc-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
+def test_get_me_reads_cid_and_tells_users_from_client_credentials(okta):
+    host, _ = okta
+    user = body_json(host.mcp(mint(KEY, okta_claims()), call_tool("get_me")))["result"]["structuredContent"]
+    machine_claims = okta_claims(sub="0oa1machine", cid="0oa1machine", uid=None, scp=["calculator.subtract"])
+    machine = body_json(host.mcp(mint(KEY, machine_claims), call_tool("get_me")))["result"]["structuredContent"]
+
+    assert user == {
+        "kind": "user",
+        "subject": "ada@contoso.example",
+        "object_id": None,
+        "tenant_id": None,
+        "client_id": "0oa1gateway",
+        "name": None,
+        "username": None,
+        "permissions": ["calculator.add", "offline_access"],
+    }
+    assert (machine["kind"], machine["client_id"], machine["permissions"]) == ("app", "0oa1machine", ["calculator.subtract"])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"iss": OKTA_ISSUER + "/"},
+        {"iss": "https://contoso.okta.com/oauth2/default"},
+        {"aud": "api://default"},
+        {"aud": "0oa1gateway"},
+        {"scp": ["calculator.add", {"scope": "calculator.subtract"}]},
+    ],
+)
+def test_okta_tokens_must_match_exactly(okta, overrides: dict):
+    host, _ = okta
+
+    response = host.mcp(mint(KEY, okta_claims(**overrides)), list_tools())
+
+    assert response.status_code == 401
+    assert response.headers.get("WWW-Authenticate", "").startswith('Bearer error="invalid_token"')
+
+
+def test_okta_metadata_is_served_from_the_oauth_authorization_server_document(okta):
+    host, metadata = okta
+
+    document = body_json(host.request("GET", "/.well-known/oauth-authorization-server"))
+
+    assert document == OKTA_METADATA  # Okta already lists the scopes and S256: nothing to add
+    assert metadata.hits == 1
