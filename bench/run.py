@@ -1,0 +1,114 @@
+"""Run the three benchmarks and write docs/performance.md.
+
+    .venv/bin/python -m bench            # full run, a few minutes; writes docs/performance.md
+    .venv/bin/python -m bench --smoke    # seconds; proves the harness works, writes nothing unless --out
+
+Every figure is measured against the bare MCP SDK in the same run, because this
+machine is shared and noisy: the ratios matter, the absolute numbers drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .cold import run_cold
+from .fixtures import REPO, Fixture
+from .report import environment, render
+from .throughput import run_throughput
+
+__all__ = ["FULL", "SMOKE", "Plan", "main", "run"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each benchmark to run."""
+
+    cold_runs: int
+    cold_warmup: int
+    warm_iterations: int
+    warm_warmup: int
+    concurrencies: tuple[int, ...]
+    duration: float
+    rounds: int
+    prefer_wrk: bool
+
+
+FULL = Plan(
+    cold_runs=15, cold_warmup=1, warm_iterations=3000, warm_warmup=300,
+    concurrencies=(8, 64), duration=8.0, rounds=3, prefer_wrk=True,
+)
+# Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
+SMOKE = Plan(
+    cold_runs=1, cold_warmup=0, warm_iterations=30, warm_warmup=10,
+    concurrencies=(8, 64), duration=1.0, rounds=1, prefer_wrk=False,
+)
+
+
+def _warm(plan: Plan) -> dict[str, Any]:
+    # Its own process: both apps and their Functions wrappers live there and are torn down with it.
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.warm", str(plan.warm_iterations), str(plan.warm_warmup)],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
+    """All three benchmarks under `plan`; the results as one JSON-ready dict."""
+    started = time.time()
+    fixture = Fixture.start()
+    try:
+        log("cold start ...")
+        cold = run_cold(fixture, runs=plan.cold_runs, warmup=plan.cold_warmup)
+        log(f"  ours {cold['ours']['median_s']:.3f}s bare {cold['bare']['median_s']:.3f}s ratio {cold['ratio']:.3f}")
+        log("warm path ...")
+        warm = _warm(plan)
+        log(f"  p50 ours {warm['ours']['p50'] * 1e3:.3f}ms bare {warm['bare']['p50'] * 1e3:.3f}ms ratio {warm['ratio_p50']:.3f}")
+        log("throughput ...")
+        throughput = run_throughput(
+            fixture, concurrencies=plan.concurrencies, duration=plan.duration, rounds=plan.rounds,
+            prefer_wrk=plan.prefer_wrk,
+        )
+        for concurrency, row in throughput["by_concurrency"].items():
+            log(f"  c={concurrency} rps ours {row['ours']['rps']:.0f} bare {row['bare']['rps']:.0f} ratio {row['ratio_rps']:.3f}")
+    finally:
+        fixture.close()
+    return {
+        "plan": plan.__dict__,
+        "environment": environment(),
+        "elapsed_s": time.time() - started,
+        "cold_start": cold,
+        "warm": warm,
+        "throughput": throughput,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Cold start, warm path and throughput vs the bare MCP SDK.")
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run that proves the harness works")
+    parser.add_argument("--out", help="where to write the Markdown report (default: docs/performance.md, none with --smoke)")
+    parser.add_argument("--json", help="also write the raw results here")
+    args = parser.parse_args(argv)
+    plan = SMOKE if args.smoke else FULL
+    results = run(plan)
+    out = args.out or (None if args.smoke else os.path.join(REPO, "docs", "performance.md"))
+    if out:
+        with open(out, "w") as handle:
+            handle.write(render(results, smoke=args.smoke))
+        print(f"wrote {out}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+    else:
+        print(json.dumps({k: results[k] for k in ("cold_start", "warm", "throughput")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
