@@ -17,6 +17,8 @@ import pytest
 
 from tests.support import REPO, FunctionHost, JwksServer, SigningKey, entra_env
 
+pytest_plugins = ["tests.log_capture"]
+
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 

@@ -116,7 +116,17 @@ DROP = object()
 def mint(key: SigningKey, claims: Mapping[str, Any], *, algorithm: str = "RS256", **header: Any) -> str:
     """A token signed by `key`; the header gets `kid` unless overridden (None leaves it out)."""
     headers = {k: v for k, v in {"kid": key.kid, **header}.items() if v is not None}
-    return jwt.encode(dict(claims), key.private, algorithm=algorithm, headers=headers)
+    return remember_token(jwt.encode(dict(claims), key.private, algorithm=algorithm, headers=headers))
+
+
+MINTED_TOKENS: list[str] = []
+"""Every token the tests minted or forged, so the log audit can prove none of them was logged."""
+
+
+def remember_token(token: str) -> str:
+    """Register a token made outside `mint` (e.g. a hand-forged one) with the log audit; returns it."""
+    MINTED_TOKENS.append(token)
+    return token
 
 
 def raw_token(header: Mapping[str, Any], claims: Mapping[str, Any], signature: bytes = b"not-a-signature") -> str:
@@ -336,3 +346,65 @@ async def mcp_client(url: str, token: str, mode: str = "auto") -> Any:
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
             yield client
+
+
+@dataclass
+class UvicornServer:
+    """A running `uvicorn function_app:asgi_app` subprocess: its base URL, pid and combined output file."""
+
+    url: str
+    pid: int
+    output: str
+
+
+UVICORN_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    # INFO, as the Functions host logs by default: the edge's auth-failure lines are INFO.
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+}
+UVICORN_OUTPUTS: list[str] = []
+"""Output files of every `uvicorn_server`, for the log audit."""
+
+
+@contextmanager
+def uvicorn_server(env: Mapping[str, str], output_dir: str, *, app: str = "function_app:asgi_app") -> Iterator[UvicornServer]:
+    """Like `uvicorn_process`, with the app's logs at INFO written to a file under `output_dir`."""
+    port = free_port()
+    config_path = os.path.join(output_dir, f"uvicorn-log-config-{port}.json")
+    output_path = os.path.join(output_dir, f"uvicorn-{port}.log")
+    with open(config_path, "w") as config:
+        json.dump(UVICORN_LOG_CONFIG, config)
+    UVICORN_OUTPUTS.append(output_path)
+    with open(output_path, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+             "--log-config", config_path, "--no-access-log"],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                with open(output_path) as failed:
+                    raise RuntimeError(f"uvicorn exited: {failed.read()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.05)
+        yield UvicornServer(url=f"http://127.0.0.1:{port}", pid=process.pid, output=output_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
