@@ -128,7 +128,9 @@ class DevIdentityProvider:
             certificate = write_loopback_certificate(Path(self._tls_dir.name))
             self.ca_path = certificate.ca_path
             ssl = {"ssl_certfile": str(certificate.cert_path), "ssl_keyfile": str(certificate.key_path)}
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **ssl)
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1, **ssl
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=f"devidp:{self.port}", daemon=True
@@ -144,7 +146,11 @@ class DevIdentityProvider:
         """Stop serving and wait for the thread; safe to call twice."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=2)
+            if self._thread.is_alive():
+                # A client holding a keep-alive connection open must not hold up the test run.
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
         if self._socket is not None:
             self._socket.close()
         if self._tls_dir is not None:
