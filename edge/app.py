@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,6 +52,8 @@ class Edge:
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
+        self._started: anyio.Event | None = None
+        self._startup_answer: Message = {"type": "lifespan.startup.failed"}
 
     def add_route(self, path: str, handler: Handler) -> None:
         """Serve `path` (exactly) with `handler`, ahead of the 404."""
@@ -58,7 +61,7 @@ class Edge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self.mcp_app(scope, receive, send)  # the SDK's session manager must start
+            await self._lifespan(scope, receive, send)
             return
         if scope["type"] != "http":
             return
@@ -71,6 +74,33 @@ class Edge:
             await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
             return
         await handler(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start the SDK's session manager once, however many lifespans the server starts.
+
+        AsgiFunctionApp starts one lifespan per invocation that arrives before the first
+        startup completes, so a burst at a cold instance starts several. The session manager
+        runs only once; the duplicates used to fail, mark the whole app as failed to start,
+        and every request of that instance answered with an error from then on.
+        """
+        if self._started is not None:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self._started.wait()
+                await send(self._startup_answer)  # the first lifespan's outcome
+            return
+        started = self._started = anyio.Event()
+
+        async def remember_startup(message: Message) -> None:
+            if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed"):
+                self._startup_answer = {"type": message["type"]}
+                started.set()
+            await send(message)
+
+        try:
+            await self.mcp_app(scope, receive, remember_startup)  # the SDK's session manager must start
+        finally:
+            started.set()
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
