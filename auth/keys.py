@@ -60,7 +60,7 @@ def parse_jwks(body: bytes) -> dict[str, PyJWK]:
     """The RS256 signing keys of a JWKS document, by `kid` (RFC 7517 §5)."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise JwksFetchError("jwks_not_json") from exc
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
