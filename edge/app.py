@@ -35,6 +35,7 @@ _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
 _CORS_EXPOSE_HEADERS = "www-authenticate, mcp-protocol-version, x-correlation-id"
+_NOT_JSON = object()
 _BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -159,6 +160,11 @@ class Edge:
             # MCP 2025-06-18 removed JSON-RPC batching; answer as JSON-RPC 2.0 §5 Invalid Request.
             await send_json(send, 400, _BATCH_REFUSED)
             return
+        if message is not _NOT_JSON and not _is_jsonrpc_message(message):
+            # The SDK answers a malformed envelope with -32602 (invalid params), or takes an
+            # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
+            await send_json(send, 400, _invalid_request(message))
+            return
         missing = _missing_permission(message, principal)
         if missing is not None:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
@@ -196,11 +202,32 @@ class Edge:
 
 
 def _peek_json(body: bytes) -> Any:
-    """The parsed body, or None when it is not JSON (the SDK answers that with -32700)."""
+    """The parsed body, or _NOT_JSON when it is not JSON (the SDK answers that with -32700)."""
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
+        return _NOT_JSON
+
+
+def _is_id(value: Any) -> bool:
+    # JSON-RPC 2.0 §4: "An identifier ... MUST contain a String, Number, or NULL value if included".
+    return value is None or isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _is_jsonrpc_message(message: Any) -> bool:
+    """Whether `message` is a JSON-RPC 2.0 request, notification or response object (§4, §5)."""
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return False
+    if "id" in message and not _is_id(message["id"]):
+        return False
+    if "method" in message:
+        return isinstance(message["method"], str)
+    return "result" in message or "error" in message
+
+
+def _invalid_request(message: Any) -> dict[str, Any]:
+    request_id = message.get("id") if isinstance(message, dict) and _is_id(message.get("id")) else None
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32600, "message": "Invalid Request"}}
 
 
 def _missing_permission(message: Any, principal: Principal) -> str | None:
