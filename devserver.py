@@ -69,21 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     idp: DevIdentityProvider | None = None
-    if not any(os.environ.get(name) for name in _REAL_SETTINGS):
-        idp = DevIdentityProvider(port=args.idp_port).start()
-        os.environ.update(dev_environment(idp))
-    # Bind before printing, so port 0 can be reported; loopback only.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", args.port))
-    port = sock.getsockname()[1]
-    print(instructions(f"http://localhost:{port}/mcp", idp), flush=True)
     try:
+        if not any(os.environ.get(name) for name in _REAL_SETTINGS):
+            idp = DevIdentityProvider(port=args.idp_port).start()
+            os.environ.update(dev_environment(idp))
+        # Bind before printing, so port 0 can be reported; loopback only.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", args.port))
+        port = sock.getsockname()[1]
+        print(instructions(f"http://localhost:{port}/mcp", idp), flush=True)
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
         config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info")
         uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it shut down on; stopping is what was asked for
+    except OSError as exc:
+        print(f"devserver: {exc} (ports: --port {args.port}, --idp-port {args.idp_port})", file=sys.stderr)
+        return 1
     finally:
         sock.close()
         if idp is not None:

@@ -142,8 +142,12 @@ def refresh(
         raise ClientError("the access token expired and there is no refresh token (ask for offline_access)")
     session = OAuth2Session(settings.client_id, settings.client_secret)
     try:
+        # Entra's v2 endpoint documents `scope` as required on refresh; ask for the same scopes again.
         body = session.refresh_token(
-            endpoints.token_endpoint, refresh_token=tokens.refresh_token, timeout=TIMEOUT
+            endpoints.token_endpoint,
+            refresh_token=tokens.refresh_token,
+            scope=" ".join(settings.scopes),
+            timeout=TIMEOUT,
         )
     except OAuthError as exc:
         raise OAuthFailure(exc.error or "invalid_grant", exc.description) from None
