@@ -49,7 +49,10 @@ class TokenCache:
 
     def load(self, key: str) -> TokenSet | None:
         entry = self._read().get(key)
-        return TokenSet.from_json(entry) if entry else None
+        try:
+            return TokenSet.from_json(entry) if entry else None
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry from an older layout: behave as signed out
 
     def save(self, key: str, tokens: TokenSet) -> None:
         entries = self._read()

@@ -101,7 +101,7 @@ def parse_arguments(raw: Sequence[str], order: Sequence[str]) -> dict[str, Any]:
     positional = [a for a in raw if "=" not in a]
     if len(positional) > len(order):
         raise ClientError(f"too many arguments: the tool takes {', '.join(order) or 'none'}")
-    for name, value in zip(order, positional):
+    for name, value in zip(order, positional, strict=False):
         arguments[name] = _value(value)
     for item in raw:
         if "=" in item:

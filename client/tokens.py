@@ -60,7 +60,13 @@ class TokenSet:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TokenSet:
-        return cls(**{k: data.get(k) for k in ("access_token", "expires_at", "token_type", "scope", "refresh_token")})
+        return cls(
+            access_token=str(data["access_token"]),
+            expires_at=float(data["expires_at"]),
+            token_type=str(data.get("token_type") or "Bearer"),
+            scope=data.get("scope"),
+            refresh_token=data.get("refresh_token"),
+        )
 
 
 def _failure(response: requests.Response) -> OAuthFailure:

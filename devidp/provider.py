@@ -122,14 +122,20 @@ class DevIdentityProvider:
             clients=self.clients, store=self.store, issuer=token_issuer, resource=self.resource, clock=self.clock
         )
         app = build_app(endpoints=endpoints, issuer=self.issuer, server=server, key=self.key, users=self.users)
-        ssl: dict[str, str] = {}
+        certfile = keyfile = None
         if self.tls:
             self._tls_dir = tempfile.TemporaryDirectory(prefix="devidp-tls-")
             certificate = write_loopback_certificate(Path(self._tls_dir.name))
             self.ca_path = certificate.ca_path
-            ssl = {"ssl_certfile": str(certificate.cert_path), "ssl_keyfile": str(certificate.key_path)}
+            certfile, keyfile = str(certificate.cert_path), str(certificate.key_path)
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1, **ssl
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -88,8 +88,14 @@ class Store:
     def park_request(self, params: Mapping[str, str]) -> str:
         """Keep an authorization request's parameters; return a one-time ticket for the consent form."""
         ticket = secrets.token_urlsafe(24)
+        now = self.clock()
         with self._lock:
-            self._tickets[ticket] = (self.clock() + CONSENT_LIFETIME, dict(params))
+            # Abandoned sign-ins would otherwise pile up for the life of the process.
+            for stale in [t for t, (expires, _) in self._tickets.items() if expires <= now]:
+                del self._tickets[stale]
+            for code in [c for c, found in self._codes.items() if found.expires_at <= now]:
+                del self._codes[code]
+            self._tickets[ticket] = (now + CONSENT_LIFETIME, dict(params))
         return ticket
 
     def take_request(self, ticket: str) -> dict[str, str] | None:
