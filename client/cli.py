@@ -13,18 +13,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
-
-from mcp_types import CallToolResult
+from typing import TYPE_CHECKING, Any
 
 from .cache import TokenCache
 from .credentials import app_token, cache_key, user_token
 from .discovery import Endpoints, discover
 from .errors import ClientError
 from .login import browser_opener, login
-from .mcp_calls import Unauthorized, call_tool, list_tools
 from .settings import ENV, ClientSettings, SettingsError, environ
 from .tokens import TokenSet, msal_client_credentials, unverified_claims
+
+if TYPE_CHECKING:
+    from mcp_types import CallToolResult
 
 __all__ = ["main"]
 
@@ -135,6 +135,8 @@ class Runner:
         return user_token(self.settings, self.endpoints, self.cache, self.now, force_refresh=force_refresh)
 
     async def mcp(self, command: str) -> int:
+        from .mcp_calls import Unauthorized  # the MCP SDK takes a second to import; only these commands need it
+
         tokens = self.access_token()
         try:
             return await self._mcp_once(command, tokens.access_token)
@@ -147,6 +149,8 @@ class Runner:
             return await self._mcp_once(command, fresh.access_token)
 
     async def _mcp_once(self, command: str, token: str) -> int:
+        from .mcp_calls import call_tool, list_tools
+
         url, legacy = self.settings.mcp_url, getattr(self.args, "legacy", False)
         if command == "tools":
             for tool in await list_tools(url, token, legacy=legacy):
