@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import TokenCache
 from .credentials import app_token, cache_key, user_token
-from .discovery import Endpoints, discover
+from .discovery import Endpoints, discover, from_protected_resource
 from .errors import ClientError
 from .login import browser_opener, login
 from .settings import ENV, ClientSettings, SettingsError, environ
@@ -102,6 +102,10 @@ class Runner:
         print(text, file=self.out)
 
     def run(self) -> int:
+        if self.settings.needs_resource_discovery:
+            self.settings = from_protected_resource(self.settings)
+        if self.settings.using_dev_defaults and self.args.command != "logout":
+            print(f"(local development provider at {self.settings.issuer}; see devserver.py)", file=sys.stderr)
         command = self.args.command
         if command == "login":
             return self.login()
@@ -196,8 +200,6 @@ def main(argv: Sequence[str] | None = None, **seams: Any) -> int:
     try:
         env = seams.pop("env", None)
         settings = ClientSettings.resolve(_flags(args), environ() if env is None else env, app=getattr(args, "app", False))
-        if settings.using_dev_defaults and args.command != "logout":
-            print(f"(local development provider at {settings.issuer}; see devserver.py)", file=sys.stderr)
         return Runner(args, settings, **seams).run()
     except SettingsError as exc:
         print(f"settings: {exc}", file=sys.stderr)

@@ -198,3 +198,21 @@ def test_logout_forgets_the_tokens(capsys: pytest.CaptureFixture[str], stack: St
 
     assert (first.code, first.out, second.out) == (0, "signed out\n", "was not signed in\n")
     assert TokenCache(cache_path).load("anything") is None
+
+
+def test_only_the_mcp_url_is_needed_for_the_rest_comes_from_its_metadata(
+    capsys: pytest.CaptureFixture[str], stack: Stack, cache_path: Path
+) -> None:
+    # RFC 9728: the server's protected resource metadata names the issuer and the scopes.
+    env = {"MCP_URL": stack.mcp_url, "MCP_CLIENT_CACHE": str(cache_path)}
+
+    signed_in = cli(capsys, "login", env=env, open_url=Agent())
+    me = cli(capsys, "me", env=env)
+    as_app = cli(capsys, "--app", "call", "subtract", "9", "4", env=env)
+
+    assert signed_in.code == 0, signed_in.err
+    assert f"(local development provider at {stack.idp.issuer}; see devserver.py)" in signed_in.err
+    api = f"api://{defaults.DEV_API_CLIENT_ID}"
+    assert f"scope: {api}/calculator.add {api}/calculator.subtract; refresh token: yes" in signed_in.out
+    assert (me.code, json.loads(me.out)["username"]) == (0, "dev.user@contoso.test")
+    assert (as_app.code, as_app.out) == (0, "5\n")

@@ -93,3 +93,20 @@ def test_the_secret_is_not_in_the_repr() -> None:
     settings = resolve({}, app=True)
 
     assert defaults.DEV_APP_CLIENT_SECRET not in repr(settings)
+
+
+def test_only_an_mcp_url_leaves_issuer_and_scopes_to_discovery() -> None:
+    settings = resolve({"MCP_URL": "https://calc.example.net/mcp", "MCP_CLIENT_ID": "gw"})
+
+    assert settings.needs_resource_discovery
+    completed = settings.completed(ENTRA, ["api://x/calculator.add", "api://x/calculator.subtract"])
+    assert (completed.issuer, completed.using_dev_defaults) == (ENTRA, False)
+    assert completed.scopes == ("api://x/calculator.add", "api://x/calculator.subtract", "offline_access")
+    assert completed.app_scopes == ("api://x/.default",)
+
+
+def test_discovery_without_a_client_id_names_the_setting() -> None:
+    settings = resolve({"MCP_URL": "https://calc.example.net/mcp"})
+
+    with pytest.raises(SettingsError, match="set MCP_CLIENT_ID or --client-id"):
+        settings.completed(ENTRA, ["api://x/calculator.add"])
