@@ -19,7 +19,14 @@ from jwt.exceptions import InvalidSignatureError, PyJWTError
 from .errors import InvalidToken, TokenExpired
 from .settings import Settings
 
-__all__ = ["ALLOWED_ALGORITHMS", "LEEWAY_SECONDS", "read_header", "validate_claims", "verify_signature"]
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "LEEWAY_SECONDS",
+    "read_header",
+    "validate_claims",
+    "validate_lifetime",
+    "verify_signature",
+]
 
 # RFC 8725 §3.1: verify with an explicit allow-list, never the token's own `alg` choice.
 ALLOWED_ALGORITHMS = ("RS256",)
@@ -78,12 +85,21 @@ def verify_signature(token: str, key: PyJWK) -> dict[str, Any]:
 def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, leeway: float = LEEWAY_SECONDS) -> None:
     """Raise InvalidToken unless the claims make an access token for this API, valid at `now`."""
     _validate_required(claims)
-    _validate_exp(claims["exp"], now, leeway)
-    _validate_nbf(claims.get("nbf"), now, leeway)
-    _validate_iat(claims["iat"], now, leeway)
+    validate_lifetime(claims, now, leeway)
     _validate_issuer_and_audience(claims, settings)
     _validate_tenant(claims, settings)
     _validate_is_access_token(claims)
+
+
+def validate_lifetime(claims: Mapping[str, Any], now: float, leeway: float = LEEWAY_SECONDS) -> None:
+    """The rules that depend on `now` (exp, nbf, iat), in validate_claims's order.
+
+    Claims that passed validate_claims once need only these to be judged at another `now`:
+    every other rule is a function of the claims and the settings alone.
+    """
+    _validate_exp(claims["exp"], now, leeway)
+    _validate_nbf(claims.get("nbf"), now, leeway)
+    _validate_iat(claims["iat"], now, leeway)
 
 
 def _validate_required(claims: Mapping[str, Any]) -> None:

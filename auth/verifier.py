@@ -8,10 +8,12 @@ from collections.abc import Callable, Sequence
 import anyio.to_thread
 
 from .bearer import bearer_token
-from .claims import read_header, validate_claims, verify_signature
+from .claims import read_header, validate_claims, validate_lifetime, verify_signature
+from .errors import TokenExpired
 from .keys import JwksCache
 from .principal import Principal
 from .settings import Settings
+from .verified import DEFAULT_MAX_ENTRIES, VerifiedToken, VerifiedTokens
 
 __all__ = ["TokenVerifier"]
 
@@ -19,14 +21,34 @@ __all__ = ["TokenVerifier"]
 class TokenVerifier:
     """Validates bearer tokens against one issuer's settings and key cache."""
 
-    def __init__(self, settings: Settings, keys: JwksCache, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        keys: JwksCache,
+        *,
+        clock: Callable[[], float] = time.time,
+        verified_cache_size: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
         self.settings = settings
         self.keys = keys
         self._clock = clock
+        self.verified = VerifiedTokens(verified_cache_size)
 
     async def verify(self, authorization: Sequence[bytes]) -> Principal:
         """The caller behind the request's Authorization header values; raises an AuthError."""
         token = bearer_token(authorization)
+        digest = self.verified.digest(token)
+        seen = self.verified.get(digest)
+        # A token verified before, by the key the JWKS cache still holds for its kid: parsing,
+        # the signature and the rules that do not depend on time gave their answer already and
+        # would give it again; exp, nbf and iat are judged against now, as on a first sight.
+        if seen is not None and self.keys.cached(seen.kid) is seen.key:
+            try:
+                validate_lifetime(seen.claims, now=self._clock())
+            except TokenExpired:
+                self.verified.discard(digest)
+                raise
+            return seen.principal
         kid = read_header(token)["kid"]
         key = self.keys.cached(kid)
         if key is None:
@@ -34,4 +56,6 @@ class TokenVerifier:
             key = await anyio.to_thread.run_sync(self.keys.get, kid)
         claims = verify_signature(token, key)
         validate_claims(claims, self.settings, now=self._clock())
-        return Principal.from_claims(claims)
+        principal = Principal.from_claims(claims)
+        self.verified.put(digest, VerifiedToken(kid, key, claims, principal))
+        return principal

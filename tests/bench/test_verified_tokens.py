@@ -1,0 +1,95 @@
+"""The verified-token cache (added for the warm path) changes no verdict, only its cost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from auth import InvalidToken, JwksCache, Settings, TokenExpired, TokenVerifier
+from tests.support import SigningKey, entra_env, jwks_document, mint, user_claims
+
+JWKS_URI = "http://127.0.0.1:9/keys"
+SETTINGS = Settings.from_env(entra_env(JWKS_URI))
+
+
+class Published:
+    """A JWKS document that the test can change, served through JwksCache's fetch seam."""
+
+    def __init__(self, *keys: SigningKey) -> None:
+        self.keys = keys
+        self.fetches = 0
+
+    def fetch(self, uri: str) -> bytes:
+        self.fetches += 1
+        return json.dumps(jwks_document(*self.keys)).encode()
+
+
+def _verifier(published: Published, clock: list[float], size: int = 1024) -> TokenVerifier:
+    keys = JwksCache(JWKS_URI, fetch=published.fetch, unknown_kid_cooldown=0.0)
+    return TokenVerifier(SETTINGS, keys, clock=lambda: clock[0], verified_cache_size=size)
+
+
+def _verify(verifier: TokenVerifier, token: str):  # type: ignore[no-untyped-def]
+    return asyncio.run(verifier.verify([f"Bearer {token}".encode()]))
+
+
+def test_a_reused_token_is_verified_once_and_answers_the_same_principal() -> None:
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = mint(key, user_claims())
+    first = _verify(verifier, token)
+    assert _verify(verifier, token) == first
+    assert len(verifier.verified) == 1
+
+
+def test_a_cached_token_still_expires_at_its_exp() -> None:
+    key = SigningKey.generate("k1")
+    clock = [time.time()]
+    verifier = _verifier(Published(key), clock)
+    token = mint(key, user_claims(exp=int(clock[0]) + 120))
+    _verify(verifier, token)
+    clock[0] += 120 + 60  # exp plus the leeway
+    with pytest.raises(TokenExpired):
+        _verify(verifier, token)
+    assert len(verifier.verified) == 0
+
+
+def test_a_cached_token_whose_key_was_rotated_out_is_refused_as_without_the_cache() -> None:
+    old, new = SigningKey.generate("old"), SigningKey.generate("new")
+    published = Published(old)
+    verifier = _verifier(published, [time.time()])
+    token = mint(old, user_claims())
+    _verify(verifier, token)
+    published.keys = (new,)
+    verifier.keys.get("new")  # a token signed by the new key triggers the refetch
+    with pytest.raises(InvalidToken) as refused:
+        _verify(verifier, token)
+    assert refused.value.reason == "unknown_kid"
+
+
+def test_a_tampered_token_is_a_miss_and_fails_its_signature() -> None:
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = mint(key, user_claims())
+    _verify(verifier, token)
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{mint(key, user_claims(scp='calculator.add')).split('.')[1]}.{signature}"
+    with pytest.raises(InvalidToken) as refused:
+        _verify(verifier, forged)
+    assert refused.value.reason == "bad_signature"
+    assert len(verifier.verified) == 1
+
+
+def test_the_cache_is_bounded_and_holds_digests_not_tokens() -> None:
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()], size=2)
+    tokens = [mint(key, user_claims(sub=f"user-{i}")) for i in range(3)]
+    for token in tokens:
+        _verify(verifier, token)
+    assert len(verifier.verified) == 2
+    held = list(verifier.verified._entries)
+    assert all(isinstance(digest, bytes) and len(digest) == 32 for digest in held)
+    assert not any(token.encode() in digest or token.split(".")[2].encode() in digest for token in tokens for digest in held)
