@@ -8,6 +8,7 @@ responses, and generates tokens with `TokenIssuer`.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections import defaultdict
@@ -33,6 +34,9 @@ from .store import RefreshToken, Store
 __all__ = ["DevAuthorizationServer", "ParamsRequest"]
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
+# authlib's grants log every token they issue, access and refresh, at DEBUG ("Issue token {...}").
+# A token never belongs in a log, whatever the level, so their DEBUG is off.
+logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]
