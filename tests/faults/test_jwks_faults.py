@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
@@ -258,17 +259,25 @@ def test_a_hanging_jwks_never_blocks_requests_whose_key_is_cached(rig: Rig):
     assert_sum(add(rig, token), 5)
     rig.jwks.hang_seconds = 120
     rig.clock.advance(REFRESH_AFTER + 1)  # the next use starts a background refresh, which will hang
+    assert_sum(add(rig, token, 1, 1), 2)
+    wait_until(lambda: rig.jwks.hits == 2, "the refresh to reach the hanging JWKS")
+    # A request with an unknown kid now waits, in a worker thread, on that hanging fetch.
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(add, rig, mint(rig.key, user_claims(), kid="kid-behind-the-hang"))
 
-    started = time.monotonic()
-    for n in range(20):
-        assert_sum(add(rig, token, n, 1, timeout=30), n + 1)
-    elapsed = time.monotonic() - started
+        started = time.monotonic()
+        for n in range(20):
+            assert_sum(add(rig, token, n, 1, timeout=30), n + 1)
+        elapsed = time.monotonic() - started
 
-    # All 20 answered while the refresh was still hanging inside the JWKS server.
+        # All 20 answered while the refresh was still hanging inside the JWKS server.
+        assert rig.jwks.hits == 2
+        assert not rig.jwks.release.is_set()
+        assert not waiting.done()
+        assert elapsed < 30  # a generous safety bound; the hang lasts 120 s
+        rig.jwks.release.set()
+        assert_invalid(waiting.result(timeout=30))
     assert rig.jwks.hits == 2
-    assert not rig.jwks.release.is_set()
-    assert elapsed < 30  # a generous safety bound; the hang lasts 120 s
-    rig.jwks.release.set()
 
 
 # --- bad documents ------------------------------------------------------------------------
