@@ -25,6 +25,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from . import logfilter
 from .grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, S256CodeChallenge
 from .issuer import TokenIssuer
 from .registry import ClientRegistration
@@ -34,6 +35,7 @@ from .store import RefreshToken, Store
 __all__ = ["DevAuthorizationServer", "ParamsRequest"]
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
+logfilter.install()
 # authlib's grants log every token they issue, access and refresh, at DEBUG ("Issue token {...}").
 # A token never belongs in a log, whatever the level, so their DEBUG is off.
 logging.getLogger("authlib.oauth2.rfc6749.grants").setLevel(logging.INFO)

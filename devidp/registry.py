@@ -50,7 +50,7 @@ class ClientRegistration(ClientMixin):  # type: ignore[misc]
     """
 
     client_id: str
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     redirect_uris: tuple[str, ...] = ("http://localhost", "http://127.0.0.1")
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] | None = None
