@@ -324,5 +324,32 @@ def test_numbers_of_any_size_are_answered_without_500(host: FunctionHost, token:
     if math.isfinite(expected):
         assert result["isError"] is False
         assert result["structuredContent"] == {"result": expected}
+    else:  # overflow to infinity, which JSON cannot carry: an error, never a "successful" null
+        assert result == {"content": [{"type": "text", "text": f"Error executing tool {tool}: the result is too large to represent"}], "isError": True}
+
+
+@pytest.mark.parametrize("tool", ["add", "subtract"])
+@pytest.mark.parametrize("a", ["1.7976931348623157e308", "-1.7976931348623157e308"])
+def test_overflow_is_an_is_error_result(host: FunctionHost, token: str, tool: str, a: str):
+    b = a if tool == "add" else ("-" + a).replace("--", "")
+    body = f'{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{tool}","arguments":{{"a":{a},"b":{b}}}}}}}'
+
+    result = sane(post(host, token, body))["result"]
+
+    assert result == {"content": [{"type": "text", "text": f"Error executing tool {tool}: the result is too large to represent"}], "isError": True}
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_non_finite_arguments_are_refused(host: FunctionHost, token: str, literal: str):
+    # Not JSON numbers (RFC 8259 §6), but lenient parsers read them as floats.
+    body = f'{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"add","arguments":{{"a":{literal},"b":1}}}}}}'
+
+    response = post(host, token, body)
+
+    answer = sane(response)
+    if response.status_code == 400:
+        assert answer["error"]["code"] == -32700
     else:
-        assert result["isError"] is True  # overflow to infinity cannot be written as JSON
+        assert answer["result"]["isError"] is True
+        assert answer["result"]["content"][0]["text"].startswith("Error executing tool add: ")
+        assert "structuredContent" not in answer["result"]
