@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -188,6 +189,24 @@ def test_bodies_over_1_mib_are_413_over_uvicorn_with_or_without_content_length(s
     assert response.status_code == 413
     assert response.json() == TOO_LARGE
     assert ("content-length" in response.request.headers) is declare_length
+
+
+def test_a_declared_oversize_body_is_refused_before_a_byte_of_it_is_read(server: UvicornServer):
+    # Headers only: the body never comes, so an answer proves the server neither read nor parsed it.
+    host, port = server.url.removeprefix("http://").split(":")
+    head = f"POST /mcp HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\nContent-Length: {2 * MAX_BODY}\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
+    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == TOO_LARGE
 
 
 # --- JSON-RPC envelopes ----------------------------------------------------------------------
