@@ -91,3 +91,13 @@ def test_the_server_still_answers_valid_requests(server: UvicornServer, signing_
 
     assert response.status_code == 200
     assert response.json()["result"]["structuredContent"] == {"result": 5}
+
+
+@pytest.mark.parametrize("host", ['evil.example", error="injected', "evil.example\\", "a b", "127.0.0.1:1/x", "evil.example, resource_metadata=x"])
+def test_a_host_header_cannot_inject_into_the_challenge(server: UvicornServer, host: str):
+    # Without MCP_PUBLIC_URL the resource URL comes from Host; a quote or a comma must not reach WWW-Authenticate.
+    response = httpx.post(f"{server.url}/mcp", headers={**MCP_HEADERS, "Host": host}, content=b"{}")
+
+    assert response.status_code == 400
+    assert "www-authenticate" not in response.headers
+    assert response.json() == {"error": "invalid_host", "error_description": "The Host header is malformed"}
