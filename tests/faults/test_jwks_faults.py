@@ -188,6 +188,22 @@ def test_a_newly_published_key_works_after_exactly_one_refetch(rig: Rig, suite_l
     assert rig.cache.snapshot()["kids"] == ["fault-key-1", "fault-key-2"]
 
 
+def test_a_key_withdrawn_from_the_jwks_stops_working_after_the_next_refresh(rig: Rig):
+    old_token = mint(rig.key, user_claims())
+    new_key = SigningKey.generate("fault-key-2")
+    rig.jwks.publish(rig.key, new_key)
+    assert_sum(add(rig, old_token), 5)
+
+    rig.jwks.publish(new_key)  # the issuer withdraws the old key
+    rig.clock.advance(REFRESH_AFTER + 1)
+    assert_sum(add(rig, old_token), 5)  # served from the cache while the refresh runs
+    wait_until(lambda: rig.cache.snapshot()["kids"] == ["fault-key-2"], "the refresh to drop the withdrawn key")
+
+    assert_invalid(add(rig, old_token))
+    assert_sum(add(rig, mint(new_key, user_claims())), 5)
+    assert rig.jwks.hits == 2
+
+
 # --- random kids ------------------------------------------------------------------------
 
 
