@@ -213,6 +213,8 @@ ATTACKS: list[Attack] = [
     Attack("basic-scheme-carrying-a-token", lambda k: Request({"Authorization": f"Basic {mint(k.ours, user_claims())}"}), NO_TOKEN, "unsupported_scheme"),
     Attack("token-without-scheme", lambda k: Request({"Authorization": mint(k.ours, user_claims())}), NO_TOKEN, "unsupported_scheme"),
     Attack("bearer-without-token", lambda k: Request({"Authorization": "Bearer "}), NO_TOKEN, "empty_token"),
+    Attack("header-16kib-exactly-is-read", lambda k: Request({"Authorization": "Bearer " + "A" * (16 * 1024 - 7)}), INVALID, "malformed_token"),
+    Attack("header-16kib-plus-one-byte", lambda k: Request({"Authorization": "Bearer " + "A" * (16 * 1024 - 6)}), MALFORMED_HEADER, "header_too_large"),
     Attack("header-20kb", lambda k: Request({"Authorization": "Bearer " + "A" * 20_480}), MALFORMED_HEADER, "header_too_large"),
     Attack("header-20kb-valid-token-padded", lambda k: Request({"Authorization": "Bearer " + mint(k.ours, user_claims(pad="x" * 20_000))}), MALFORMED_HEADER, "header_too_large"),
     Attack("non-base64-garbage", lambda k: Request({"Authorization": "Bearer !!not*a%token$$"}), INVALID, "malformed_token"),
