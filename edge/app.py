@@ -36,6 +36,7 @@ _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
 _CORS_EXPOSE_HEADERS = "www-authenticate, mcp-protocol-version, x-correlation-id"
 _NOT_JSON = object()
+_BAD_HOST = {"error": "invalid_host", "error_description": "The Host header is malformed"}
 _BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -110,7 +111,7 @@ class Edge:
         try:
             resource = resource_for(scope, self.settings)
         except BadHost:
-            await send_json(send, 400, {"error": "invalid_host", "error_description": "The Host header is malformed"})
+            await send_json(send, 400, _BAD_HOST)
             return
         document = protected_resource_metadata(resource, self.settings, self.scopes)
         # Public metadata: any origin may read it, so browser-based clients can discover us.
@@ -141,7 +142,7 @@ class Edge:
         try:
             resource = resource_for(scope, self.settings)
         except BadHost:
-            await send_json(send, 400, {"error": "invalid_host", "error_description": "The Host header is malformed"})
+            await send_json(send, 400, _BAD_HOST)
             return
         try:
             principal = await self.verifier.verify(header_values(scope, b"authorization"))

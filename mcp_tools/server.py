@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -52,10 +53,14 @@ class PermissionAwareServer(MCPServer):
 
 def build_server() -> MCPServer:
     """An MCP server with every tool registered."""
+    # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
+    # `log_level` only reaches basicConfig, which does nothing once the host has configured
+    # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
     server = PermissionAwareServer(
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
-        log_level="WARNING",  # INFO would log a line for every request
+        log_level="WARNING",
     )
     for spec in SPECS:
         server.add_tool(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import azure.functions as func
 
@@ -417,3 +418,12 @@ def test_unreachable_keys_on_a_cold_start_are_503_with_retry_after(make_host, si
         "error": "temporarily_unavailable",
         "error_description": "Signing keys are unavailable; retry shortly",
     }
+
+
+def test_a_successful_call_logs_nothing_at_info(host: FunctionHost, signing_key: SigningKey, caplog):
+    caplog.set_level(logging.INFO)
+
+    response = host.mcp(mint(signing_key, user_claims()), call_tool("add", {"a": 1, "b": 2}))
+
+    assert response.status_code == 200
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO] == []
