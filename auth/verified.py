@@ -10,8 +10,9 @@ deterministic part is skipped, and only while it would give the same answer:
 * every claim rule still runs against the clock on every request, so expiry, `nbf`
   and `iat` behave exactly as without the cache: no entry is honoured past `exp`,
   and one found expired is dropped;
-* entries are keyed by the SHA-256 of the token, so the cache holds no credential,
-  and their number is bounded (oldest out first).
+* entries are keyed by the SHA-256 of the Authorization header value that carried
+  the token, so the cache holds no credential (and a hit needs no re-parsing of the
+  header), and their number is bounded (oldest out first).
 
 Access tokens are bearer JWTs and cannot be revoked before `exp`, with or without
 this cache (Microsoft identity platform, "Access tokens: Token lifetime").
@@ -43,7 +44,7 @@ class VerifiedToken(NamedTuple):
 
 
 class VerifiedTokens:
-    """A bounded map from SHA-256(token) to its verification; thread-safe."""
+    """A bounded map from SHA-256(Authorization header value) to its verification; thread-safe."""
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.max_entries = max_entries
@@ -51,8 +52,8 @@ class VerifiedTokens:
         self._lock = threading.Lock()
 
     @staticmethod
-    def digest(token: str) -> bytes:
-        return hashlib.sha256(token.encode("ascii")).digest()
+    def digest(credential: bytes) -> bytes:
+        return hashlib.sha256(credential).digest()
 
     def get(self, digest: bytes) -> VerifiedToken | None:
         return self._entries.get(digest)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 
-from .bearer import bearer_token
+from .bearer import MAX_AUTHORIZATION_BYTES, bearer_token
 from .claims import read_header, validate_claims, validate_lifetime, verify_signature
 from .errors import TokenExpired
 from .keys import JwksCache
@@ -36,19 +36,23 @@ class TokenVerifier:
 
     async def verify(self, authorization: Sequence[bytes]) -> Principal:
         """The caller behind the request's Authorization header values; raises an AuthError."""
-        token = bearer_token(authorization)
-        digest = self.verified.digest(token)
-        seen = self.verified.get(digest)
+        digest: bytes | None = None
+        seen = None
+        if len(authorization) == 1 and len(authorization[0]) <= MAX_AUTHORIZATION_BYTES:
+            # Keyed by the raw header value: one that bearer_token accepted before gives the same token.
+            digest = self.verified.digest(authorization[0])
+            seen = self.verified.get(digest)
         # A token verified before, by the key the JWKS cache still holds for its kid: parsing,
         # the signature and the rules that do not depend on time gave their answer already and
         # would give it again; exp, nbf and iat are judged against now, as on a first sight.
-        if seen is not None and self.keys.cached(seen.kid) is seen.key:
+        if digest is not None and seen is not None and self.keys.cached(seen.kid) is seen.key:
             try:
                 validate_lifetime(seen.claims, now=self._clock())
             except TokenExpired:
                 self.verified.discard(digest)
                 raise
             return seen.principal
+        token = bearer_token(authorization)
         kid = read_header(token)["kid"]
         key = self.keys.cached(kid)
         if key is None:
@@ -57,5 +61,6 @@ class TokenVerifier:
         claims = verify_signature(token, key)
         validate_claims(claims, self.settings, now=self._clock())
         principal = Principal.from_claims(claims)
-        self.verified.put(digest, VerifiedToken(kid, key, claims, principal))
+        if digest is not None:
+            self.verified.put(digest, VerifiedToken(kid, key, claims, principal))
         return principal

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from auth import InvalidToken, JwksCache, Settings, TokenExpired, TokenVerifier
+from auth import InvalidRequest, InvalidToken, JwksCache, Settings, TokenExpired, TokenVerifier
 from tests.support import SigningKey, entra_env, jwks_document, mint, user_claims
 
 JWKS_URI = "http://127.0.0.1:9/keys"
@@ -93,3 +93,23 @@ def test_the_cache_is_bounded_and_holds_digests_not_tokens() -> None:
     held = list(verifier.verified._entries)
     assert all(isinstance(digest, bytes) and len(digest) == 32 for digest in held)
     assert not any(token.encode() in digest or token.split(".")[2].encode() in digest for token in tokens for digest in held)
+
+
+def test_a_cached_token_in_a_repeated_header_is_still_invalid_request() -> None:
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = mint(key, user_claims())
+    _verify(verifier, token)
+    value = f"Bearer {token}".encode()
+    with pytest.raises(InvalidRequest) as refused:
+        asyncio.run(verifier.verify([value, value]))
+    assert refused.value.reason == "duplicate_authorization"
+
+
+def test_the_same_token_under_another_spelling_of_the_scheme_is_verified_afresh() -> None:
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = mint(key, user_claims())
+    first = _verify(verifier, token)
+    assert asyncio.run(verifier.verify([f"bearer {token}".encode()])) == first
+    assert len(verifier.verified) == 2
