@@ -24,13 +24,14 @@ from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, T
 from .challenge import auth_error_answer
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, protected_resource_metadata, resource_for
+from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
 log = logging.getLogger("edge")
 
 MAX_BODY_BYTES = 1024 * 1024
+_MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
@@ -54,6 +55,7 @@ class Edge:
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
+        self._resources: dict[tuple[Any, str | None], Resource] = {}
         self._started: anyio.Event | None = None
         self._startup_answer: Message = {"type": "lifespan.startup.failed"}
 
@@ -140,7 +142,7 @@ class Edge:
             await _too_large(send)
             return
         try:
-            resource = resource_for(scope, self.settings)
+            resource = self._resource(scope)
         except BadHost:
             await send_json(send, 400, _BAD_HOST)
             return
@@ -171,6 +173,19 @@ class Edge:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
             return
         await self._dispatch(scope, send, body, principal)
+
+    def _resource(self, scope: Scope) -> Resource:
+        """resource_for(scope, settings), remembered per (scheme, Host): urlsplit stays off the hot path.
+
+        Bounded, since Host is the client's to choose; a BadHost is never remembered.
+        """
+        memo_key = (scope.get("scheme"), None if self.settings.public_url else header(scope, b"host"))
+        resource = self._resources.get(memo_key)
+        if resource is None:
+            resource = resource_for(scope, self.settings)
+            if len(self._resources) < _MAX_REMEMBERED_RESOURCES:
+                self._resources[memo_key] = resource
+        return resource
 
     async def _dispatch(self, scope: Scope, send: Send, body: bytes, principal: Principal) -> None:
         replayed = False
