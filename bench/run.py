@@ -42,7 +42,7 @@ class Plan:
 
 FULL = Plan(
     cold_runs=15, cold_warmup=1, warm_iterations=3000, warm_warmup=300,
-    concurrencies=(8, 64), duration=6.0, rounds=5, prefer_wrk=True,
+    concurrencies=(8, 64), duration=4.0, rounds=8, prefer_wrk=True,
 )
 # Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
 SMOKE = Plan(
