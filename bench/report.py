@@ -71,7 +71,6 @@ def _ms(seconds: float | None) -> str:
 def render(results: dict[str, Any], *, smoke: bool = False) -> str:
     cold, warm, tp, env = results["cold_start"], results["warm"], results["throughput"], results["environment"]
     rows = tp["by_concurrency"]
-    worst_tp = min(row["ratio_rps"] for row in rows.values())
     cpu_by_c = {c: row["ours"]["cpu_ms_per_request"] for c, row in rows.items()}
     cpu_bare_by_c = {c: row["bare"]["cpu_ms_per_request"] for c, row in rows.items()}
     cpu_text = ", ".join(f"{ms:.2f} ms at concurrency {c}" for c, ms in cpu_by_c.items())

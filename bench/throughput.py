@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from tests.support import MCP_HEADERS, free_port
+from tests.support import MCP_HEADERS, free_port, wait_until_listening
 
 from .fixtures import REPO, TOOL_CALL, TOOL_CALL_BODY, Fixture, read_cpu_seconds
 
@@ -57,17 +55,7 @@ def _server(app: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[by
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn {app} exited with {process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn {app} did not start") from None
-                time.sleep(0.05)
+        wait_until_listening(process, port, timeout=60)
         yield process, f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()

@@ -66,47 +66,37 @@ def jwks_document(*keys: SigningKey) -> dict[str, Any]:
     return {"keys": [key.jwk() for key in keys]}
 
 
-def user_claims(**overrides: Any) -> dict[str, Any]:
-    """An Entra v2 delegated access token's claims, valid now."""
+def _entra_v2_claims(overrides: dict[str, Any], **identity: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {
-        "iss": ISSUER_V2,
-        "aud": CLIENT_ID,
-        "tid": TENANT_ID,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 3600,
-        "ver": "2.0",
-        "sub": "user-subject-1",
-        "oid": "user-object-1",
-        "azp": GATEWAY_CLIENT_ID,
-        "name": "Ada Lovelace",
-        "preferred_username": "ada@contoso.example",
-        "scp": "calculator.add calculator.subtract",
-    }
+    claims = {"iss": ISSUER_V2, "aud": CLIENT_ID, "tid": TENANT_ID, "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0"}
+    claims.update(identity)
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not DROP}
+
+
+def user_claims(**overrides: Any) -> dict[str, Any]:
+    """An Entra v2 delegated access token's claims, valid now."""
+    return _entra_v2_claims(
+        overrides,
+        sub="user-subject-1",
+        oid="user-object-1",
+        azp=GATEWAY_CLIENT_ID,
+        name="Ada Lovelace",
+        preferred_username="ada@contoso.example",
+        scp="calculator.add calculator.subtract",
+    )
 
 
 def app_claims(**overrides: Any) -> dict[str, Any]:
     """An Entra v2 app-only (client credentials) access token's claims, valid now."""
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER_V2,
-        "aud": CLIENT_ID,
-        "tid": TENANT_ID,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 3600,
-        "ver": "2.0",
-        "sub": "app-object-1",
-        "oid": "app-object-1",
-        "azp": "9a8b7c6d-0000-4000-8000-000000000001",
-        "idtyp": "app",
-        "roles": ["calculator.add", "calculator.subtract"],
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not DROP}
+    return _entra_v2_claims(
+        overrides,
+        sub="app-object-1",
+        oid="app-object-1",
+        azp="9a8b7c6d-0000-4000-8000-000000000001",
+        idtyp="app",
+        roles=["calculator.add", "calculator.subtract"],
+    )
 
 
 DROP = object()
@@ -303,37 +293,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def uvicorn_process(env: Mapping[str, str], *, app: str = "function_app:asgi_app") -> Iterator[str]:
-    """`uvicorn function_app:asgi_app` in its own process, exactly as the README runs it; yields the base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {process.stdout.read().decode() if process.stdout else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, *, timeout: float = 30.0) -> None:
+    """Return once `process` accepts connections on 127.0.0.1:`port`; raise if it exits or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server process exited with {process.returncode}")
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server process did not start listening") from None
+            time.sleep(0.05)
 
 
 @asynccontextmanager
@@ -371,7 +343,8 @@ UVICORN_OUTPUTS: list[str] = []
 
 @contextmanager
 def uvicorn_server(env: Mapping[str, str], output_dir: str, *, app: str = "function_app:asgi_app") -> Iterator[UvicornServer]:
-    """Like `uvicorn_process`, with the app's logs at INFO written to a file under `output_dir`."""
+    """`uvicorn function_app:asgi_app` in its own process, as the README runs it, with its logs at INFO
+    written to a file under `output_dir` (audited for token material by tests/log_capture.py)."""
     port = free_port()
     config_path = os.path.join(output_dir, f"uvicorn-log-config-{port}.json")
     output_path = os.path.join(output_dir, f"uvicorn-{port}.log")
@@ -388,18 +361,11 @@ def uvicorn_server(env: Mapping[str, str], output_dir: str, *, app: str = "funct
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                with open(output_path) as failed:
-                    raise RuntimeError(f"uvicorn exited: {failed.read()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.05)
+        try:
+            wait_until_listening(process, port)
+        except RuntimeError as exc:
+            with open(output_path) as failed:
+                raise RuntimeError(f"uvicorn did not start: {failed.read()}") from exc
         yield UvicornServer(url=f"http://127.0.0.1:{port}", pid=process.pid, output=output_path)
     finally:
         process.terminate()

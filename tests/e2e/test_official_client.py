@@ -20,16 +20,16 @@ from tests.support import (
     mcp_client,
     mint,
     user_claims,
-    uvicorn_process,
+    uvicorn_server,
 )
 
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer) -> Iterator[str]:
-    with uvicorn_process(entra_env(jwks_server.url)) as base:
-        yield base
+def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-e2e"))) as running:
+        yield running.url
 
 
 @pytest.mark.parametrize("mode", MODES)

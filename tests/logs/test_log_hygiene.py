@@ -28,7 +28,6 @@ from tests.support import (
     JwksServer,
     SigningKey,
     UvicornServer,
-    call_tool,
     entra_env,
     free_port,
     mint,

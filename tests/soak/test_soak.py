@@ -72,7 +72,7 @@ class Connection:
 
     async def post(self, token: str, message: dict[str, Any]) -> tuple[int, Any]:
         body = json.dumps(message).encode()
-        head = [f"POST /mcp HTTP/1.1", f"Host: {self.authority.decode()}", f"Authorization: Bearer {token}", f"Content-Length: {len(body)}"]
+        head = ["POST /mcp HTTP/1.1", f"Host: {self.authority.decode()}", f"Authorization: Bearer {token}", f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in MCP_HEADERS.items()]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         status = int((await self.reader.readline()).split()[1])
