@@ -7,14 +7,12 @@ then the caller is put in the request's context and the SDK's stateless app answ
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,8 +20,11 @@ import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 
 from .challenge import auth_error_answer
+from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .lifespan import LifespanOnce
 from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
@@ -34,11 +35,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_CORS_ALLOW_HEADERS = "authorization, content-type, accept, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name"
-_CORS_EXPOSE_HEADERS = "www-authenticate, mcp-protocol-version, x-correlation-id"
-_NOT_JSON = object()
 _BAD_HOST = {"error": "invalid_host", "error_description": "The Host header is malformed"}
-_BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -56,8 +53,6 @@ class Edge:
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
         self._resources: dict[tuple[Any, str | None], Resource] = {}
-        self._started: anyio.Event | None = None
-        self._startup_answer: Message = {"type": "lifespan.startup.failed"}
 
     def add_route(self, path: str, handler: Handler) -> None:
         """Serve `path` (exactly) with `handler`, ahead of the 404."""
@@ -65,7 +60,7 @@ class Edge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(scope, receive, send)
+            await self.mcp_app(scope, receive, send)  # the SDK's session manager must start
             return
         if scope["type"] != "http":
             return
@@ -78,33 +73,6 @@ class Edge:
             await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
             return
         await handler(scope, receive, send)
-
-    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Start the SDK's session manager once, however many lifespans the server starts.
-
-        AsgiFunctionApp starts one lifespan per invocation that arrives before the first
-        startup completes, so a burst at a cold instance starts several. The session manager
-        runs only once; the duplicates used to fail, mark the whole app as failed to start,
-        and every request of that instance answered with an error from then on.
-        """
-        if self._started is not None:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self._started.wait()
-                await send(self._startup_answer)  # the first lifespan's outcome
-            return
-        started = self._started = anyio.Event()
-
-        async def remember_startup(message: Message) -> None:
-            if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed"):
-                self._startup_answer = {"type": message["type"]}
-                started.set()
-            await send(message)
-
-        try:
-            await self.mcp_app(scope, receive, remember_startup)  # the SDK's session manager must start
-        finally:
-            started.set()
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -127,10 +95,10 @@ class Edge:
             await send_json(send, 403, {"error": "origin_not_allowed", "error_description": "Origin not allowed"})
             return
         if origin is not None:
-            send = _with_headers(send, _cors_headers(origin))
+            send = _with_headers(send, cors_headers(origin))
         method = scope["method"]
         if method == "OPTIONS" and origin is not None:
-            await _preflight(send)
+            await preflight(send)
             return
         if method != "POST":
             # A stateless server has no stream to offer on GET and no session to DELETE; a GET
@@ -158,17 +126,16 @@ class Edge:
             return
         except ClientGone:
             return
-        message = _peek_json(body)
+        message = peek_json(body)
         if isinstance(message, list):
-            # MCP 2025-06-18 removed JSON-RPC batching; answer as JSON-RPC 2.0 §5 Invalid Request.
-            await send_json(send, 400, _BATCH_REFUSED)
+            await send_json(send, 400, BATCH_REFUSED)
             return
-        if message is not _NOT_JSON and not _is_jsonrpc_message(message):
+        if message is not NOT_JSON and not is_jsonrpc_message(message):
             # The SDK answers a malformed envelope with -32602 (invalid params), or takes an
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
-            await send_json(send, 400, _invalid_request(message))
+            await send_json(send, 400, invalid_request(message))
             return
-        missing = _missing_permission(message, principal)
+        missing = missing_permission(message, principal)
         if missing is not None:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
             return
@@ -217,50 +184,6 @@ class Edge:
         await send_json(send, status, body, headers)
 
 
-def _peek_json(body: bytes) -> Any:
-    """The parsed body, or _NOT_JSON when it is not JSON (the SDK answers that with -32700)."""
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return _NOT_JSON
-
-
-def _is_id(value: Any) -> bool:
-    # JSON-RPC 2.0 §4: "An identifier ... MUST contain a String, Number, or NULL value if included".
-    return value is None or isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool))
-
-
-def _is_jsonrpc_message(message: Any) -> bool:
-    """Whether `message` is a JSON-RPC 2.0 request, notification or response object (§4, §5)."""
-    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-        return False
-    if "id" in message and not _is_id(message["id"]):
-        return False
-    if "method" in message:
-        return isinstance(message["method"], str)
-    return "result" in message or "error" in message
-
-
-def _invalid_request(message: Any) -> dict[str, Any]:
-    request_id = message.get("id") if isinstance(message, dict) and _is_id(message.get("id")) else None
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32600, "message": "Invalid Request"}}
-
-
-def _missing_permission(message: Any, principal: Principal) -> str | None:
-    """The permission a `tools/call` needs and the caller lacks, if any.
-
-    Only peeks at the method and tool name; the SDK validates and answers the rest.
-    """
-    if not isinstance(message, dict) or message.get("method") != "tools/call":
-        return None
-    params = message.get("params")
-    name = params.get("name") if isinstance(params, dict) else None
-    permission = mcp_tools.permission_for(name) if isinstance(name, str) else None
-    if permission is not None and permission not in principal.permissions:
-        return permission
-    return None
-
-
 def _correlation_id(scope: Scope) -> str:
     """The Functions invocation id, else a sane client-sent x-request-id, else a fresh one."""
     for candidate in (scope.get("azure_functions.invocation_id"), header(scope, b"x-request-id")):
@@ -276,29 +199,6 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         await send(message)
 
     return send_with_headers
-
-
-def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"access-control-allow-origin", origin.encode("latin-1")),
-        (b"access-control-expose-headers", _CORS_EXPOSE_HEADERS.encode()),
-        (b"vary", b"Origin"),
-    ]
-
-
-async def _preflight(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 204,
-            "headers": [
-                (b"access-control-allow-methods", b"POST, OPTIONS"),
-                (b"access-control-allow-headers", _CORS_ALLOW_HEADERS.encode()),
-                (b"access-control-max-age", b"600"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": b""})
 
 
 async def _method_not_allowed(send: Send, allow: str) -> None:
@@ -323,7 +223,7 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
         # page cannot attach, and the edge validates Origin itself.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    edge = Edge(settings, TokenVerifier(settings, keys), mcp_app)
+    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(mcp_app))
     serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
