@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel
@@ -30,13 +31,4 @@ def get_me() -> Identity:
     principal = current_principal.get()
     if principal is None:  # the edge authenticates every call; reaching here without a caller is a wiring bug
         raise RuntimeError("no authenticated caller in this request")
-    return Identity(
-        kind=principal.kind,
-        subject=principal.subject,
-        object_id=principal.object_id,
-        tenant_id=principal.tenant_id,
-        client_id=principal.client_id,
-        name=principal.name,
-        username=principal.username,
-        permissions=sorted(principal.permissions),
-    )
+    return Identity(**{**asdict(principal), "permissions": sorted(principal.permissions)})
