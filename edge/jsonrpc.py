@@ -7,8 +7,9 @@ answers everything else, -32700 for a body that is not JSON included.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import pydantic_core
 
 import mcp_tools
 from auth import Principal
@@ -21,10 +22,15 @@ BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "messag
 
 
 def peek_json(body: bytes) -> Any:
-    """The parsed body, or NOT_JSON when it is not JSON."""
+    """The parsed body, or NOT_JSON when it is not JSON.
+
+    Read with the parser the SDK's streamable-HTTP transport uses (pydantic_core.from_json),
+    so the edge's permission check and the SDK's dispatch see one and the same message
+    (json.loads and it differ on corner cases), and the fast path can reuse this parse.
+    """
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return pydantic_core.from_json(body)
+    except ValueError:  # invalid JSON or UTF-8, too deep: all ValueError here
         return NOT_JSON
 
 
