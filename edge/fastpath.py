@@ -1,24 +1,30 @@
-"""The fast path: one stateless handshake-revision JSON-RPC request answered by `serve_one`.
+"""The fast path: one stateless JSON-RPC request answered by the SDK's `serve_one`, in one step.
 
 For a stateless request on the handshake revisions (no `MCP-Protocol-Version`, 2025-06-18,
 2025-11-25) the SDK's app builds a transport, a dispatcher, a server task, two task groups
 and five memory streams per request, then tears them down: about half of its CPU. Its own
 2026-07-28 entry answers a request with the public single-exchange driver
-`mcp.server.runner.serve_one` and `Connection.from_envelope`; this module does the same
-for the handshake revisions, with what the SDK's stateless handshake path passes its
-kernel (`Connection.from_envelope(header or DEFAULT_NEGOTIATED_VERSION, None, None)`, a
-transport context that cannot send requests, the HTTP request as message metadata) and
-the answer it writes (the dispatcher's exception mapping, the transport's JSON dump).
+`mcp.server.runner.serve_one` and `Connection.from_envelope`. This module does the same:
 
-It takes only what it can answer exactly as the SDK would: a POST the SDK's transport
-accepts (Content-Type `application/json`, an Accept that takes JSON) whose body the SDK's
-own message adapter reads as a request. Anything else -- notifications, responses,
-envelope errors, odd headers, the 2026-07-28 wire, GET and DELETE -- is declined, and the
-edge hands it to the SDK's app unchanged. tests/parity/ compares the answers.
+- handshake revisions: with what the SDK's stateless handshake path passes its kernel
+  (`Connection.from_envelope(header or DEFAULT_NEGOTIATED_VERSION, None, None)`, a transport
+  context that cannot send requests, the HTTP request as metadata) and the answer it writes
+  (the JSONRPCDispatcher's exception mapping, the transport's JSON dump);
+- 2026-07-28: the SDK's single-exchange steps, through the public functions it calls
+  (`classify_inbound_request`, `find_duplicated_routing_header`,
+  `validate_mcp_param_headers`, `modern_error_data`, `ERROR_CODE_HTTP_STATUS`), skipping
+  only Starlette's router and the SDK's own re-read of the body.
+
+It takes only what it can answer exactly as the SDK would: a POST whose headers the SDK
+accepts and whose body is a request the SDK would dispatch. Anything else -- notifications,
+responses, envelope errors, every ladder rejection, odd headers, GET and DELETE -- is
+declined, and the edge hands it to the SDK's app unchanged. tests/parity/ compares the
+answers byte for byte.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,12 +33,20 @@ from typing import Any
 import anyio
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
-from mcp.server.runner import serve_one
+from mcp.server.runner import modern_error_data, serve_one
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.dispatcher import CallOptions
 from mcp.shared.exceptions import NoBackChannelError
-from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    MCP_PARAM_HEADER_PREFIX,
+    MCP_PROTOCOL_VERSION_HEADER,
+    InboundLadderRejection,
+    classify_inbound_request,
+    find_duplicated_routing_header,
+    validate_mcp_param_headers,
+)
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
@@ -47,6 +61,7 @@ from mcp_types import (
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -56,8 +71,11 @@ log = logging.getLogger("edge.fastpath")
 
 # What the SDK's stateless handshake path gives every message (streamable_http_manager:
 # `transport_builder=lambda _md: TransportContext(kind="streamable-http", can_send_request=False)`).
-_TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
+_HANDSHAKE_TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 _JSON = "application/json"
+_MCP_PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower()
+
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 @dataclass
@@ -65,13 +83,13 @@ class _SingleRequest:
     """The DispatchContext (mcp.shared.dispatcher) of one stateless JSON request.
 
     No back-channel: a JSON body carries only the response, so requests raise
-    NoBackChannelError and notifications (progress included) have no wire, as in the
-    SDK's JSON-response mode.
+    NoBackChannelError and notifications (progress included) have no wire, as in both of
+    the SDK's JSON-response paths.
     """
 
     request_id: RequestId
     message_metadata: MessageMetadata
-    transport: TransportContext = _TRANSPORT
+    transport: TransportContext = _HANDSHAKE_TRANSPORT
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
 
     @property
@@ -118,59 +136,109 @@ class FastPath:
                 self._ready = False
 
     async def answer(self, scope: Scope, message: Any, send: Send) -> bool:
-        """Answer the POSTed, already parsed `message` and return True, or return False untouched."""
+        """Answer the POSTed, already parsed `message` and return True, or return False having sent nothing."""
         if not self._ready or not isinstance(message, dict) or "id" not in message or "method" not in message:
             return False
         request = Request(scope)
-        headers = request.headers
-        version = headers.get(MCP_PROTOCOL_VERSION_HEADER)
-        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
-            return False  # the 2026-07-28 wire: the SDK's single-exchange entry answers it
-        # The SDK's transport refuses other Content-Types (400, then 415) and an Accept without JSON (406).
-        if (headers.get("content-type") or "").split(";")[0].strip() != _JSON or not check_accept_headers(request)[0]:
+        # Both SDK paths refuse a Content-Type that is not JSON (400) and an Accept without JSON (406).
+        if await self._security.validate_request(request, is_post=True) is not None or not check_accept_headers(request)[0]:
             return False
-        if await self._security.validate_request(request, is_post=True) is not None:
+        version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+        if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
+            reply = await self._handshake(request, message, version or DEFAULT_NEGOTIATED_VERSION)
+        else:
+            reply = await self._single_exchange(request, message)
+        if reply is None:
             return False
-        try:
-            parsed = jsonrpc_message_adapter.validate_python(message, by_name=False)
-        except ValidationError:
-            return False  # the SDK answers 400 -32602 with its own wording
-        if not isinstance(parsed, JSONRPCRequest):
-            return False
-        reply = await self._serve(parsed, version or DEFAULT_NEGOTIATED_VERSION, request)
-        body = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
-        # The headers, in order, of the transport's `_create_json_response` (a starlette Response).
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", _JSON.encode()), (b"content-length", str(len(body)).encode())],
-            }
-        )
+        status, headers, body = reply
+        log.debug("answered %s (%s) in one step", message["method"], version or "no version header")
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True
 
-    async def _serve(self, request: JSONRPCRequest, version: str, http_request: Request) -> JSONRPCResponse | JSONRPCError:
-        dispatch = _SingleRequest(
-            request_id=request.id,
-            message_metadata=ServerMessageMetadata(request_context=http_request, can_send_request=False),
-        )
-        connection = Connection.from_envelope(version, None, None)
+    async def _handshake(self, request: Request, message: dict[str, Any], version: str) -> Reply | None:
+        # The transport's own check (415 otherwise) is stricter than the security one.
+        if (request.headers.get("content-type") or "").split(";")[0].strip() != _JSON:
+            return None
         try:
-            result = await serve_one(
-                self.server,
-                dispatch,
-                request.method,
-                request.params,
-                connection=connection,
-                lifespan_state=self._lifespan_state,
-            )
+            parsed = jsonrpc_message_adapter.validate_python(message, by_name=False)
+        except ValidationError:
+            return None  # the SDK answers 400 -32602 with its own wording
+        if not isinstance(parsed, JSONRPCRequest):
+            return None
+        dispatch = _SingleRequest(
+            request_id=parsed.id,
+            message_metadata=ServerMessageMetadata(request_context=request, can_send_request=False),
+        )
+        try:
+            result = await self._serve(parsed, dispatch, Connection.from_envelope(version, None, None))
+            reply: JSONRPCResponse | JSONRPCError = JSONRPCResponse(jsonrpc="2.0", id=parsed.id, result=result)
         except Exception as exc:
             # The JSONRPCDispatcher's mapping: MCPError and ValidationError by the shared
             # ladder, anything else code 0 with its message (the SDK's v1-compatible catch-all).
             error = handler_exception_to_error_data(exc)
             if error is None:
-                log.exception("handler for %r raised", request.method)
+                log.exception("handler for %r raised", parsed.method)
                 error = ErrorData(code=0, message=str(exc))
-            return JSONRPCError(jsonrpc="2.0", id=request.id, error=error)
-        return JSONRPCResponse(jsonrpc="2.0", id=request.id, result=result)
+            reply = JSONRPCError(jsonrpc="2.0", id=parsed.id, error=error)
+        body = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        # The headers, in order, of the transport's `_create_json_response` (a starlette Response).
+        return 200, [(b"content-type", _JSON.encode()), (b"content-length", str(len(body)).encode())], body
+
+    async def _single_exchange(self, request: Request, message: dict[str, Any]) -> Reply | None:
+        try:
+            parsed = JSONRPCRequest.model_validate(message)
+        except ValidationError:
+            return None
+        headers = request.headers
+        # A listen answer is a stream; every rung of the inbound ladder answers with its own error.
+        if parsed.method == "subscriptions/listen" or find_duplicated_routing_header(headers.items()) is not None:
+            return None
+        route = classify_inbound_request(message, headers=dict(headers))
+        if isinstance(route, InboundLadderRejection) or not self._param_headers_agree(parsed, headers):
+            return None
+        dispatch = _SingleRequest(
+            request_id=parsed.id,
+            message_metadata=ServerMessageMetadata(request_context=request),
+            transport=TransportContext(kind="streamable-http", can_send_request=False, headers=headers),
+        )
+        connection = Connection.from_envelope(route.protocol_version, route.client_info, route.client_capabilities)
+        try:
+            result = await self._serve(parsed, dispatch, connection)
+            reply: JSONRPCResponse | JSONRPCError = JSONRPCResponse(jsonrpc="2.0", id=parsed.id, result=result)
+            status = 200
+        except Exception as exc:
+            reply = JSONRPCError(jsonrpc="2.0", id=parsed.id, error=modern_error_data(exc))
+            status = ERROR_CODE_HTTP_STATUS.get(reply.error.code, 200)
+        body = json.dumps(reply.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":")).encode()
+        # The headers, in order, of a starlette Response with media_type application/json.
+        return status, [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON.encode())], body
+
+    def _param_headers_agree(self, request: JSONRPCRequest, headers: Headers) -> bool:
+        """Whether a tools/call's Mcp-Param-* headers pass the SDK's check (False: let the SDK answer)."""
+        if request.method != "tools/call":
+            return True
+        lookup = self.server.get_tool_input_schema
+        if lookup is None:
+            return False  # the SDK would list the tools to find the schema; leave that to it
+        params = request.params or {}
+        name, arguments = params.get("name"), params.get("arguments")
+        if not isinstance(name, str) or (arguments is not None and not isinstance(arguments, Mapping)):
+            return True
+        if not arguments and not any(header.startswith(_MCP_PARAM_PREFIX) for header in headers):
+            return True
+        try:
+            schema = lookup(name)
+        except Exception:
+            return False  # the SDK logs it and skips the check; let it
+        return schema is None or validate_mcp_param_headers(schema, arguments or {}, headers) is None
+
+    async def _serve(self, request: JSONRPCRequest, dispatch: _SingleRequest, connection: Connection) -> dict[str, Any]:
+        return await serve_one(
+            self.server,
+            dispatch,
+            request.method,
+            request.params,
+            connection=connection,
+            lifespan_state=self._lifespan_state,
+        )
