@@ -45,7 +45,9 @@ from mcp.shared.inbound import (
     InboundLadderRejection,
     classify_inbound_request,
     find_duplicated_routing_header,
+    find_invalid_x_mcp_header,
     validate_mcp_param_headers,
+    x_mcp_header_map,
 )
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
@@ -123,6 +125,7 @@ class FastPath:
         self._security = TransportSecurityMiddleware(security)
         self._lifespan_state: Any = None
         self._ready = False
+        self._unannotated: dict[int, tuple[Any, bool]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -191,10 +194,14 @@ class FastPath:
         except ValidationError:
             return None
         headers = request.headers
+        pairs = headers.items()
         # A listen answer is a stream; every rung of the inbound ladder answers with its own error.
-        if parsed.method == "subscriptions/listen" or find_duplicated_routing_header(headers.items()) is not None:
+        if parsed.method == "subscriptions/listen" or find_duplicated_routing_header(pairs) is not None:
             return None
-        route = classify_inbound_request(message, headers=dict(headers))
+        first_values: dict[str, str] = {}
+        for name, value in pairs:  # dict(headers) in one pass: Headers.__getitem__ rescans per name
+            first_values.setdefault(name, value)
+        route = classify_inbound_request(message, headers=first_values)
         if isinstance(route, InboundLadderRejection) or not self._param_headers_agree(parsed, headers):
             return None
         dispatch = _SingleRequest(
@@ -231,7 +238,22 @@ class FastPath:
             schema = lookup(name)
         except Exception:
             return False  # the SDK logs it and skips the check; let it
-        return schema is None or validate_mcp_param_headers(schema, arguments or {}, headers) is None
+        if schema is None or self._declares_no_param_headers(schema):
+            return True
+        return validate_mcp_param_headers(schema, arguments or {}, headers) is None
+
+    def _declares_no_param_headers(self, schema: Any) -> bool:
+        """Whether `schema` has no valid x-mcp-header annotation, so validate_mcp_param_headers
+        returns None whatever the headers (it validates nothing on an invalid schema, and
+        checks only annotated positions). Walking the schema is most of that check's cost;
+        the verdict is remembered per schema object."""
+        remembered = self._unannotated.get(id(schema))
+        if remembered is not None and remembered[0] is schema:
+            return remembered[1]
+        verdict = find_invalid_x_mcp_header(schema) is not None or not x_mcp_header_map(schema)
+        if len(self._unannotated) < 256:
+            self._unannotated[id(schema)] = (schema, verdict)
+        return verdict
 
     async def _serve(self, request: JSONRPCRequest, dispatch: _SingleRequest, connection: Connection) -> dict[str, Any]:
         return await serve_one(
