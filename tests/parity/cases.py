@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp.shared.inbound import encode_header_value
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 
 __all__ = ["CASES", "EDGE_ANSWERS", "Case", "EdgeAnswer"]
@@ -84,8 +85,10 @@ def _envelope(params: dict[str, Any] | None = None) -> dict[str, Any]:
 def modern(case_id: str, method: str, params: dict[str, Any] | None = None, *, name: str | None = None,
            envelope: bool = True, **header_args: str) -> Case:
     body = _request(method, _envelope(params) if envelope else params)
-    extra = {"Mcp-Method": method, **({"Mcp-Name": name} if name is not None else {}), **header_args}
-    return Case(case_id, _json(body), _headers(MODERN, **extra))
+    extra = {"Mcp-Method": method, **({"Mcp-Name": name} if name is not None else {}),
+             **{key.replace("_", "-"): value for key, value in header_args.items()}}
+    accept = extra.pop("accept", ACCEPT_BOTH)
+    return Case(case_id, _json(body), _headers(MODERN, accept=accept, **extra))
 
 
 INITIALIZE = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": CLIENT_INFO}
@@ -213,6 +216,25 @@ CASES: tuple[Case, ...] = (
     Case("modern-parse-error", b"{", _headers(MODERN)),
     Case("unsupported-version-header", _json(_request("ping")), _headers("2099-01-01", Mcp_Method="ping")),
     modern("modern-accept-sse-only", "ping", accept="text/event-stream"),
+    # headers an attacker may repeat or add
+    Case("version-header-twice-handshake-first", _json(_request("ping")),
+         (*_headers(), ("MCP-Protocol-Version", MODERN), ("Mcp-Method", "ping"))),
+    Case("version-header-twice-modern-first", _json(_request("ping", _envelope())),
+         (*_headers(MODERN, Mcp_Method="ping"), ("MCP-Protocol-Version", "2025-11-25"))),
+    Case("content-type-twice", _json(_request("ping")), (*_headers(), ("Content-Type", "text/plain"))),
+    Case("accept-twice", _json(_request("ping")), (*_headers(accept="text/event-stream"), ("Accept", "application/json"))),
+    Case("modern-method-header-twice", _json(_request("ping", _envelope())),
+         (*_headers(MODERN, Mcp_Method="ping"), ("Mcp-Method", "ping"))),
+    modern("modern-param-header-for-unannotated-argument", "tools/call",
+           {"name": "add", "arguments": {"a": 2, "b": 3}}, name="add", Mcp_Param_a="2"),
+    modern("modern-progress-token", "tools/call",
+           {"name": "add", "arguments": {"a": 2, "b": 3}, "_meta": {"progressToken": "p"}}, name="add"),
+    # A non-ASCII name travels base64-wrapped in Mcp-Name, as clients send it.
+    modern("modern-unicode-tool-name", "tools/call", {"name": UNICODE, "arguments": {}}, name=encode_header_value(UNICODE)),
+    handshake("progress-token-call", _request("tools/call", {"name": "add", "arguments": {"a": 2, "b": 3},
+                                                            "_meta": {"progressToken": "p"}})),
+    handshake("id-beyond-64-bits", _request("ping", request_id=2**70)),
+    handshake("modern-envelope-on-handshake-wire", _request("tools/list", _envelope())),
     # what only the edge answers: the caller, the size cap
     Case("no-token", _json(_call("add", {"a": 1, "b": 2})), _headers(), token="none"),
     Case("missing-permission", _json(_call("subtract", {"a": 1, "b": 2})), _headers(), token="add-only"),

@@ -89,9 +89,11 @@ def test_the_edge_answers_on_purpose_exactly_as_listed(rig, tokens: dict[str, st
 
 FAST = ["initialize-2025-11-25", "ping", "tools-list", "add-ints", "get-me", "unknown-tool", "add-string-argument",
         "content-type-charset", "add-no-version-header", "modern-add", "modern-tools-list", "modern-unknown-method",
-        "modern-add-overflow"]
+        "modern-add-overflow", "modern-progress-token", "modern-param-header-for-unannotated-argument",
+        "version-header-twice-handshake-first", "id-beyond-64-bits", "content-type-twice"]
 SDK = ["notification-initialized", "posted-response", "float-id", "parse-error", "accept-sse-only", "content-type-list",
-       "modern-without-envelope", "modern-name-header-mismatch", "modern-initialize", "unsupported-version-header"]
+       "modern-without-envelope", "modern-name-header-mismatch", "modern-initialize", "unsupported-version-header",
+       "modern-method-header-twice", "version-header-twice-modern-first"]
 
 
 @pytest.mark.parametrize("case_id, takes_fast_path", [(c, True) for c in FAST] + [(c, False) for c in SDK])
