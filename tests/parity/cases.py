@@ -120,6 +120,8 @@ CASES: tuple[Case, ...] = (
     handshake("tools-list", _request("tools/list")),
     handshake("tools-list-2025-06-18", _request("tools/list", {}), version="2025-06-18"),
     handshake("tools-list-no-version-header", _request("tools/list"), version=None),
+    handshake("add-2025-03-26", _call("add", {"a": 2, "b": 3}), version="2025-03-26"),
+    handshake("add-2024-11-05", _call("add", {"a": 2, "b": 3}), version="2024-11-05"),
     handshake("tools-list-cursor", _request("tools/list", {"cursor": "abc"})),
     handshake("tools-list-progress-token", _request("tools/list", {"_meta": {"progressToken": 5}})),
     handshake("resources-list", _request("resources/list")),
