@@ -129,6 +129,8 @@ def render(results: dict[str, Any], *, smoke: bool = False) -> str:
         ("CPU per request, ours ÷ floor, handshake wire", "ratio_cpu_to_floor"),
         ("CPU per request, ours ÷ floor, 2026-07-28 wire", "ratio_cpu_to_floor_modern"),
         ("CPU per request, bare SDK ÷ floor, handshake wire", "ratio_cpu_to_floor_bare"),
+        ("CPU per request, bare ÷ ours, handshake wire (the CPU-bound throughput ratio)", "ratio_cpu_bare_to_ours"),
+        ("CPU per request, bare ÷ ours, 2026-07-28 wire", "ratio_cpu_bare_to_ours_modern"),
     ):
         lines.append(f"| {label} | " + " | ".join(f"{row[key]:.3f}× (paired {row['paired_' + key]:.3f}×)" for row in rows.values()) + " |")
     lines += [

@@ -45,6 +45,10 @@ RATIOS: dict[str, tuple[str, str, str]] = {
     "ratio_cpu_to_floor": ("ours", "floor", "cpu_ms_per_request"),
     "ratio_cpu_to_floor_modern": ("ours_modern", "floor", "cpu_ms_per_request"),
     "ratio_cpu_to_floor_bare": ("bare", "floor", "cpu_ms_per_request"),
+    # What one request costs the bare SDK over what it costs us: the throughput ratio a CPU-bound
+    # server would show, and the steadier figure when other load shares the cores.
+    "ratio_cpu_bare_to_ours": ("bare", "ours", "cpu_ms_per_request"),
+    "ratio_cpu_bare_to_ours_modern": ("bare_modern", "ours_modern", "cpu_ms_per_request"),
 }
 """ratio name -> (numerator variant, denominator variant, figure)."""
 

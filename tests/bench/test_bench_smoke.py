@@ -45,7 +45,8 @@ def test_smoke_run_yields_every_figure_and_a_report(tmp_path: Path) -> None:
             assert row[variant]["rps"] > 0 and row[variant]["p99"] > 0
             assert row[variant]["cpu_ms_per_request"] > 0
         for ratio in ("ratio_rps", "ratio_rps_modern", "ratio_p99", "ratio_p99_modern", "ratio_cpu_to_floor",
-                      "ratio_cpu_to_floor_modern", "ratio_cpu_to_floor_bare"):
+                      "ratio_cpu_to_floor_modern", "ratio_cpu_to_floor_bare", "ratio_cpu_bare_to_ours",
+                      "ratio_cpu_bare_to_ours_modern"):
             assert row[ratio] > 0 and row[f"paired_{ratio}"] > 0
     assert throughput["jwks_hits_under_load"] == 0
 
