@@ -25,7 +25,7 @@ def ensure_node_modules() -> str:
     with open(os.path.join(NODE_DIR, ".install.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel sessions on one clone install once
         if not all(os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@modelcontextprotocol", package))
-                   for package in ("sdk", "inspector-cli")):
+                   for package in ("sdk", "client", "inspector-cli")):
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=NODE_DIR,

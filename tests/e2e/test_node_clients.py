@@ -1,10 +1,11 @@
-"""End to end with the Node clients: the official TypeScript SDK client and the MCP Inspector CLI.
+"""End to end with the Node clients: the official TypeScript clients and the MCP Inspector CLI.
 
-Both run against `uvicorn function_app:asgi_app` in its own process, with a
-pre-minted bearer token in a header (no OAuth flow: that is tests/client's job).
-The TypeScript SDK 1.32 speaks the handshake revisions only (its latest is
-2025-11-25), and the Inspector CLI is built on it; the 2026-07-28 wire is driven by
-the official Python client in test_official_client.py.
+All run against `uvicorn function_app:asgi_app` in its own process, with a pre-minted
+bearer token in a header (no OAuth flow: that is tests/client's job).
+- `@modelcontextprotocol/sdk` 1.32 speaks the handshake revisions (latest 2025-11-25);
+- `@modelcontextprotocol/client` 2.3 (the v2 client) speaks both wires: legacy, `auto`
+  (probes for 2026-07-28) and pinned to 2026-07-28;
+- the Inspector CLI (`@modelcontextprotocol/inspector-cli` 1.0.3) is built on the 1.x SDK.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def _typescript_client(url: str, token: str) -> dict[str, object]:
     node_dir = ensure_node_modules()
     done = subprocess.run(
         ["node", "list_and_add.mjs", url], cwd=node_dir, env={**os.environ, "MCP_TOKEN": token},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _typescript_v2_client(url: str, token: str, mode: str) -> dict[str, object]:
+    done = subprocess.run(
+        ["node", "list_and_add_v2.mjs", url, mode], cwd=ensure_node_modules(), env={**os.environ, "MCP_TOKEN": token},
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -66,6 +76,27 @@ def test_the_typescript_client_sees_only_what_an_app_may_call(server: str, signi
 
     assert answer["tools"] == ["add", "get_me"]
     assert answer["structuredContent"] == {"result": 5}
+
+
+@pytest.mark.parametrize("mode, wire", [("legacy", "2025-11-25"), ("auto", "2026-07-28"), ("pin", "2026-07-28")])
+def test_the_typescript_v2_client_lists_the_tools_and_adds_on_both_wires(
+    server: str, signing_key: SigningKey, mode: str, wire: str
+):
+    answer = _typescript_v2_client(server, mint(signing_key, user_claims()), mode)
+
+    assert answer == {
+        "protocolVersion": wire,
+        "tools": ["add", "subtract", "get_me"],
+        "isError": False,
+        "structuredContent": {"result": 5},
+        "text": ["5"],
+    }
+
+
+def test_the_typescript_v2_client_on_the_2026_wire_sees_only_what_an_app_may_call(server: str, signing_key: SigningKey):
+    answer = _typescript_v2_client(server, mint(signing_key, app_claims(roles=["calculator.add"])), "pin")
+
+    assert (answer["protocolVersion"], answer["tools"]) == ("2026-07-28", ["add", "get_me"])
 
 
 def test_the_inspector_cli_lists_the_tools_with_a_bearer_header(server: str, signing_key: SigningKey):
