@@ -22,6 +22,7 @@ from .settings import Settings
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "LEEWAY_SECONDS",
+    "client_id_of",
     "read_header",
     "validate_claims",
     "validate_lifetime",
@@ -88,7 +89,30 @@ def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, l
     validate_lifetime(claims, now, leeway)
     _validate_issuer_and_audience(claims, settings)
     _validate_tenant(claims, settings)
+    _validate_not_an_id_token(claims)
+    _validate_names_its_client(claims, settings)
     _validate_is_access_token(claims)
+
+
+def client_id_of(claims: Mapping[str, Any], settings: Settings) -> str | None:
+    """The client the token was issued to, read from the one claim its issuer's profile names it in."""
+    for name in _client_id_claims(claims["iss"], settings):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _client_id_claims(issuer: str, settings: Settings) -> tuple[str, ...]:
+    # Entra ("Access token claims reference"): `azp` is "only present in v2.0 tokens, a
+    # replacement for appid", and `appid` "only present in v1.0 tokens". v2.0 issuers end in
+    # /v2.0, v1.0 issuers (https://sts.windows.net/{tid}/) do not. Reading only the claim of the
+    # token's own version keeps a v1 lookalike carrying `azp` (or the reverse) out.
+    if settings.is_entra:
+        return ("azp",) if issuer.endswith("/v2.0") else ("appid",)
+    # Elsewhere RFC 9068 §2.2 `client_id`; Okta's access tokens carry `cid` instead ("Okta:
+    # Access token claims"), and an Okta issuer cannot be told apart by name (custom domains).
+    return ("client_id", "cid")
 
 
 def validate_lifetime(claims: Mapping[str, Any], now: float, leeway: float = LEEWAY_SECONDS) -> None:
@@ -154,9 +178,28 @@ def _validate_tenant(claims: Mapping[str, Any], settings: Settings) -> None:
         raise InvalidToken("tenant_mismatch")
 
 
+# Access tokens only. RFC 8725 §3.12: when one issuer signs several kinds of JWT, the
+# recipient needs rules that tell them apart; RFC 9068 §4 refuses anything but an access
+# token. An Entra ID token can carry `aud` = our client id and, when an app role is assigned
+# to users, `roles` too, signed by the same keys; three rules keep it out.
+
+
+def _validate_not_an_id_token(claims: Mapping[str, Any]) -> None:
+    # `nonce` is an ID token claim (OpenID Connect Core 1.0 §2, §3.1.3.7); no access token
+    # for this API carries one in its payload (Graph's header `nonce` never reaches us).
+    if "nonce" in claims:
+        raise InvalidToken("nonce_present")
+
+
+def _validate_names_its_client(claims: Mapping[str, Any], settings: Settings) -> None:
+    # An access token names the client it was issued to (RFC 9068 §2.2 `client_id`; Entra
+    # `azp`/`appid`, Okta `cid`); an ID token names only its audience.
+    if client_id_of(claims, settings) is None:
+        raise InvalidToken("missing_client_id")
+
+
 def _validate_is_access_token(claims: Mapping[str, Any]) -> None:
     # An access token for an API carries delegated `scp` or application `roles`
-    # ("Access tokens: Payload claims"); an ID token minted for the same client id
-    # carries neither and must not be accepted as a credential (RFC 9068 §1).
+    # ("Access tokens: Payload claims").
     if "scp" not in claims and "roles" not in claims:
         raise InvalidToken("not_an_access_token")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import anyio.to_thread
 
 from .bearer import MAX_AUTHORIZATION_BYTES, bearer_token
-from .claims import read_header, validate_claims, validate_lifetime, verify_signature
+from .claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
 from .errors import TokenExpired
 from .keys import JwksCache
 from .principal import Principal
@@ -60,7 +60,7 @@ class TokenVerifier:
             key = await anyio.to_thread.run_sync(self.keys.get, kid)
         claims = verify_signature(token, key)
         validate_claims(claims, self.settings, now=self._clock())
-        principal = Principal.from_claims(claims)
+        principal = Principal.from_claims(claims, client_id_of(claims, self.settings))
         if digest is not None:
             self.verified.put(digest, VerifiedToken(kid, key, claims, principal))
         return principal

@@ -9,11 +9,12 @@ import pytest
 from jwt import PyJWK
 
 from auth import InvalidToken, Settings, TokenExpired
-from auth.claims import read_header, validate_claims, verify_signature
+from auth.claims import client_id_of, read_header, validate_claims, verify_signature
 from tests.support import (
     APP_ID_URI,
     CLIENT_ID,
     DROP,
+    GATEWAY_CLIENT_ID,
     ISSUER_V1,
     ISSUER_V2,
     OTHER_TENANT_ID,
@@ -39,6 +40,10 @@ OKTA = Settings.from_env(
 KEY = SigningKey.generate("k1")
 
 
+# v1 tokens name their client in `appid`, v2 tokens in `azp` ("Access token claims reference").
+V1_CLIENT: dict[str, Any] = {"azp": DROP, "appid": GATEWAY_CLIENT_ID}
+
+
 def at_now(**overrides: Any) -> dict[str, Any]:
     return user_claims(**{"iat": NOW - 10, "nbf": NOW - 10, "exp": NOW + 3600, **overrides})
 
@@ -47,8 +52,8 @@ def at_now(**overrides: Any) -> dict[str, Any]:
     "overrides",
     [
         pytest.param({}, id="v2-user"),
-        pytest.param({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0"}, id="v1-app-id-uri"),
-        pytest.param({"iss": ISSUER_V1, "aud": CLIENT_ID, "ver": "1.0"}, id="v1-client-id"),
+        pytest.param({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0", **V1_CLIENT}, id="v1-app-id-uri"),
+        pytest.param({"iss": ISSUER_V1, "aud": CLIENT_ID, "ver": "1.0", **V1_CLIENT}, id="v1-client-id"),
         pytest.param({"exp": NOW - 59}, id="expired-within-leeway"),
         pytest.param({"nbf": NOW + 59}, id="nbf-within-leeway"),
         pytest.param({"iat": NOW + 59}, id="iat-within-leeway"),
@@ -88,7 +93,17 @@ def test_acceptable_claims_pass(overrides: dict[str, Any]):
         ({"aud": [CLIENT_ID + "x"]}, InvalidToken, "bad_audience"),
         ({"aud": {"id": CLIENT_ID}}, InvalidToken, "bad_audience"),
         ({"iss": ISSUER_V1, "aud": "api://someone-else"}, InvalidToken, "bad_audience"),
-        ({"scp": DROP}, InvalidToken, "not_an_access_token"),  # an ID token for our client id
+        ({"scp": DROP}, InvalidToken, "not_an_access_token"),  # neither delegated nor application permissions
+        ({"nonce": "n-0S6_WzA2Mj"}, InvalidToken, "nonce_present"),  # OIDC Core §2: an ID token's claim
+        ({"scp": DROP, "azp": DROP, "nonce": "n", "roles": ["calculator.subtract"]}, InvalidToken, "nonce_present"),
+        ({"scp": DROP, "azp": DROP, "roles": ["calculator.subtract"]}, InvalidToken, "missing_client_id"),
+        ({"azp": DROP}, InvalidToken, "missing_client_id"),
+        ({"azp": ""}, InvalidToken, "missing_client_id"),
+        ({"azp": 7}, InvalidToken, "missing_client_id"),
+        ({"azp": DROP, "appid": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # appid is v1's
+        ({"azp": DROP, "cid": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # cid is Okta's
+        ({"azp": DROP, "client_id": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # not Entra's
+        ({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0"}, InvalidToken, "missing_client_id"),  # azp is v2's
     ],
     ids=lambda value: None if isinstance(value, dict) else str(getattr(value, "__name__", value)),
 )
@@ -99,12 +114,49 @@ def test_each_claim_rule_rejects_with_its_reason(overrides: dict[str, Any], erro
 
 
 def test_other_issuers_match_issuer_and_audience_exactly_and_need_no_tenant():
-    claims = at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP)
+    claims = at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP, cid="0oa1gateway")
     assert validate_claims(claims, OKTA, now=NOW) is None
 
     with pytest.raises(InvalidToken) as caught:
         validate_claims({**claims, "aud": CLIENT_ID}, OKTA, now=NOW)
     assert caught.value.reason == "bad_audience"
+
+
+@pytest.mark.parametrize(
+    ("client", "expected"),
+    [
+        ({"client_id": "s6BhdRkqt3"}, "s6BhdRkqt3"),  # RFC 9068 §2.2
+        ({"cid": "0oa1gateway"}, "0oa1gateway"),  # Okta
+        ({"client_id": "s6BhdRkqt3", "cid": "0oa1gateway"}, "s6BhdRkqt3"),
+    ],
+)
+def test_other_issuers_name_the_client_in_client_id_or_cid(client: dict[str, Any], expected: str):
+    claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
+
+    assert validate_claims(claims, OKTA, now=NOW) is None
+    assert client_id_of(claims, OKTA) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({}, GATEWAY_CLIENT_ID, id="v2-azp"),
+        pytest.param({"iss": ISSUER_V1, "ver": "1.0", "azp": DROP, "appid": "v1-client"}, "v1-client", id="v1-appid"),
+        pytest.param({"iss": ISSUER_V1, "ver": "1.0", "appid": "v1-client"}, "v1-client", id="v1-appid-beside-azp"),
+        pytest.param({"appid": "v1-client"}, GATEWAY_CLIENT_ID, id="v2-azp-beside-appid"),
+    ],
+)
+def test_entra_reads_the_client_of_the_token_version(overrides: dict[str, Any], expected: str):
+    assert client_id_of(at_now(**overrides), SETTINGS) == expected
+
+
+@pytest.mark.parametrize("client", [{}, {"azp": "c1"}, {"appid": "c1"}, {"client_id": 7}, {"cid": ""}])
+def test_other_issuers_refuse_a_token_naming_no_client(client: dict[str, Any]):
+    claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
+
+    with pytest.raises(InvalidToken) as caught:
+        validate_claims(claims, OKTA, now=NOW)
+    assert caught.value.reason == "missing_client_id"
 
 
 def test_app_only_token_without_scp_is_an_access_token():

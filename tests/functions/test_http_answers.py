@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import azure.functions as func
 
@@ -11,12 +12,15 @@ from tests.support import (
     ALL_SCOPES,
     APP_ID_URI,
     CLIENT_ID,
+    DROP,
+    GATEWAY_CLIENT_ID,
     ISSUER_V1,
     ISSUER_V2,
     MCP_HEADERS,
     PUBLIC_HOST,
     SCOPE_ADD,
     SCOPE_SUBTRACT,
+    TENANT_ID,
     FunctionHost,
     JwksServer,
     SigningKey,
@@ -140,7 +144,8 @@ def test_an_app_subtracts_with_roles(host: FunctionHost, signing_key: SigningKey
 
 def test_v1_tokens_of_the_tenant_are_accepted_with_either_audience(host: FunctionHost, signing_key: SigningKey):
     for audience in (APP_ID_URI, CLIENT_ID):
-        claims = user_claims(iss=ISSUER_V1, aud=audience, ver="1.0")
+        # v1 tokens name their client in `appid`, never `azp` ("Access token claims reference").
+        claims = user_claims(iss=ISSUER_V1, aud=audience, ver="1.0", azp=DROP, appid=GATEWAY_CLIENT_ID)
         response = host.mcp(mint(signing_key, claims), call_tool("add", {"a": 1, "b": 1}))
         assert tool_result(response)["structuredContent"] == {"result": 2}
 
@@ -149,6 +154,30 @@ def test_v2_issuer_with_app_id_uri_audience_is_rejected(host: FunctionHost, sign
     response = host.mcp(mint(signing_key, user_claims(iss=ISSUER_V2, aud=APP_ID_URI)), list_tools())
 
     assert (response.status_code, challenge(response)) == (401, INVALID_TOKEN_CHALLENGE)
+
+
+def entra_v2_id_token(now: int) -> dict:
+    """An ID token of an API whose registration also signs users in, with an app role assigned to the user.
+
+    Entra v2 ID token claims ("ID token claims reference"): aud = the client id, a nonce, no scp, no azp.
+    """
+    return {
+        "iss": ISSUER_V2, "aud": CLIENT_ID, "tid": TENANT_ID, "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0",
+        "sub": "user-subject-1", "oid": "user-object-1", "name": "Ada Lovelace",
+        "preferred_username": "ada@contoso.example", "nonce": "n-0S6_WzA2Mj", "roles": ["calculator.subtract"],
+    }
+
+
+def test_an_id_token_with_an_assigned_role_is_401_for_subtract_and_get_me(host: FunctionHost, signing_key: SigningKey):
+    # Issue 8 item 1: on the old code subtract answered 200 and get_me called this an app with client_id null.
+    token = mint(signing_key, entra_v2_id_token(int(time.time())))
+
+    subtracted = host.mcp(token, call_tool("subtract", {"a": 5, "b": 3}))
+    me = host.mcp(token, call_tool("get_me"))
+
+    for response in (subtracted, me):
+        assert (response.status_code, challenge(response)) == (401, INVALID_TOKEN_CHALLENGE)
+        assert body_json(response) == {"error": "invalid_token", "error_description": "The access token is invalid"}
 
 
 # --- 403: the tool's permission is missing -----------------------------------------------------
