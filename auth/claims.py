@@ -33,6 +33,8 @@ __all__ = [
 ALLOWED_ALGORITHMS = ("RS256",)
 LEEWAY_SECONDS = 60
 MAX_KID_LENGTH = 128
+# The last second of the year 9999 (datetime's range): later, or before 1970, is no date a token means.
+MAX_NUMERIC_DATE = 253_402_300_799
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
 _KID = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 
@@ -133,8 +135,12 @@ def _validate_required(claims: Mapping[str, Any]) -> None:
 
 
 def _numeric_date(value: Any, name: str) -> float:
-    # RFC 7519 §2 NumericDate: a JSON number (bool is not one, though Python says so).
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # RFC 7519 §2 NumericDate: a JSON number (bool is not one, though Python says so) of seconds
+    # since the epoch. Python's json reads NaN, Infinity and 1e999 as non-finite floats, and NaN
+    # compares false to everything, so a NaN `exp` would never expire; an int past float's range
+    # (10**400) would raise OverflowError. The chained comparison refuses all of them, and ints of
+    # any size, before float() sees them.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_NUMERIC_DATE:
         raise InvalidToken(f"malformed_{name}")
     return float(value)
 

@@ -125,6 +125,14 @@ def _subtract() -> dict[str, Any]:
     return call_tool("subtract", {"a": 5, "b": 3})
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+def _signed(k: Keys, claims: dict[str, Any] | str) -> str:
+    """Claims as an attacker holding our key would write them, literals PyJWT's encoder may not emit included."""
+    return forge({"alg": "RS256", "typ": "JWT", "kid": k.ours.kid}, claims, rs256_key=k.ours)
+
+
 def _id_token(**overrides: Any) -> dict[str, Any]:
     now = _now()
     claims = {
@@ -172,6 +180,20 @@ ATTACKS: list[Attack] = [
     Attack("iat-in-future", lambda k: bearer(mint(k.ours, user_claims(iat=_now() + 300))), INVALID, "issued_in_future"),
     Attack("exp-as-string", lambda k: bearer(mint(k.ours, user_claims(exp=str(_now() + 3600)))), INVALID, "malformed_exp"),
     Attack("exp-as-bool", lambda k: bearer(mint(k.ours, user_claims(exp=True))), INVALID, "malformed_exp"),
+    # RFC 7519 §2 NumericDate: a finite number. Python's json reads the NaN and Infinity literals
+    # (and 1e999 as inf); NaN compares false to everything, so it never expired on the old code.
+    Attack("exp-NaN", lambda k: bearer(_signed(k, user_claims(exp=NAN))), INVALID, "malformed_exp"),
+    Attack("exp-Infinity", lambda k: bearer(_signed(k, user_claims(exp=INF))), INVALID, "malformed_exp"),
+    Attack("exp-minus-Infinity", lambda k: bearer(_signed(k, user_claims(exp=-INF))), INVALID, "malformed_exp"),
+    Attack("exp-1e999", lambda k: bearer(_signed(k, json.dumps(user_claims(exp=0)).replace('"exp": 0', '"exp": 1e999'))), INVALID, "malformed_exp"),
+    Attack("exp-10-to-the-400", lambda k: bearer(_signed(k, user_claims(exp=10**400))), INVALID, "malformed_exp"),
+    Attack("exp-past-year-9999", lambda k: bearer(_signed(k, user_claims(exp=253402300800))), INVALID, "malformed_exp"),
+    Attack("nbf-NaN", lambda k: bearer(_signed(k, user_claims(nbf=NAN))), INVALID, "malformed_nbf"),
+    Attack("nbf-minus-Infinity", lambda k: bearer(_signed(k, user_claims(nbf=-INF))), INVALID, "malformed_nbf"),
+    Attack("nbf-negative", lambda k: bearer(_signed(k, user_claims(nbf=-1))), INVALID, "malformed_nbf"),
+    Attack("iat-NaN", lambda k: bearer(_signed(k, user_claims(iat=NAN))), INVALID, "malformed_iat"),
+    Attack("iat-minus-Infinity", lambda k: bearer(_signed(k, user_claims(iat=-INF))), INVALID, "malformed_iat"),
+    Attack("iat-10-to-the-400", lambda k: bearer(_signed(k, user_claims(iat=10**400))), INVALID, "malformed_iat"),
     # --- required claims ---
     Attack("missing-exp", lambda k: bearer(mint(k.ours, user_claims(exp=DROP))), INVALID, "missing_exp"),
     Attack("missing-iat", lambda k: bearer(mint(k.ours, user_claims(iat=DROP))), INVALID, "missing_iat"),
@@ -308,7 +330,7 @@ def test_the_matrix_has_a_case_for_every_attack_named_in_the_issue():
         "scp-Calculator.Subtract", "scp-comma-split", "scp-plus-roles-roles-ignored", "scp-array-with-number",
         "token-only-in-query", "basic-scheme", "header-20kb", "non-base64-garbage", "two-segments", "truncated-signature",
         # issue 8
-        "entra-v2-id-token-with-an-assigned-role",
+        "entra-v2-id-token-with-an-assigned-role", "exp-NaN", "exp-Infinity", "exp-10-to-the-400",
     }
     assert named <= ids
     assert len(ids) == len(ATTACKS)

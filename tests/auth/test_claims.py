@@ -9,7 +9,7 @@ import pytest
 from jwt import PyJWK
 
 from auth import InvalidToken, Settings, TokenExpired
-from auth.claims import client_id_of, read_header, validate_claims, verify_signature
+from auth.claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
 from tests.support import (
     APP_ID_URI,
     CLIENT_ID,
@@ -111,6 +111,34 @@ def test_each_claim_rule_rejects_with_its_reason(overrides: dict[str, Any], erro
     with pytest.raises(error) as caught:
         validate_claims(at_now(**overrides), SETTINGS, now=NOW)
     assert caught.value.reason == reason
+
+
+NON_FINITE_OR_INSANE = [float("nan"), float("inf"), -float("inf"), 10**400, -(10**400), 1e308, -1, 253402300800]
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", NON_FINITE_OR_INSANE, ids=["nan", "inf", "-inf", "10**400", "-10**400", "1e308", "-1", "year-10000"])
+def test_time_claims_must_be_finite_numeric_dates_in_range(name: str, value: float):
+    # RFC 7519 §2 NumericDate; validate_lifetime is also what re-judges a cached verification.
+    for check in (lambda: validate_claims(at_now(**{name: value}), SETTINGS, now=NOW), lambda: validate_lifetime(at_now(**{name: value}), now=NOW)):
+        with pytest.raises(InvalidToken) as caught:
+            check()
+        assert caught.value.reason == f"malformed_{name}"
+        assert not isinstance(caught.value, TokenExpired)
+
+
+@pytest.mark.parametrize("value", [0, 1.5, NOW, 253402300799])
+def test_numeric_dates_at_the_ends_of_the_range_are_judged_by_their_rule(value: float):
+    def reason(**claims: float) -> str | None:
+        try:
+            validate_lifetime(at_now(**claims), now=NOW, leeway=0)
+        except InvalidToken as error:
+            return error.reason
+        return None
+
+    assert reason(exp=value) == ("expired" if value <= NOW else None)
+    assert reason(nbf=value) == ("not_yet_valid" if value > NOW else None)
+    assert reason(iat=value) == ("issued_in_future" if value > NOW else None)
 
 
 def test_other_issuers_match_issuer_and_audience_exactly_and_need_no_tenant():

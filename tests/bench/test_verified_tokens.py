@@ -113,3 +113,21 @@ def test_the_same_token_under_another_spelling_of_the_scheme_is_verified_afresh(
     first = _verify(verifier, token)
     assert asyncio.run(verifier.verify([f"bearer {token}".encode()])) == first
     assert len(verifier.verified) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("exp", float("nan")), ("exp", float("inf")), ("nbf", float("nan")), ("iat", 10**400)],
+    ids=["exp-nan", "exp-inf", "nbf-nan", "iat-10**400"],
+)
+def test_a_token_with_a_non_finite_time_claim_is_refused_every_time_and_never_cached(name: str, value: float) -> None:
+    from tests.attacks.tokens import forge
+
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = forge({"alg": "RS256", "kid": "k1"}, user_claims(**{name: value}), rs256_key=key)
+    for _ in range(2):
+        with pytest.raises(InvalidToken) as refused:
+            _verify(verifier, token)
+        assert refused.value.reason == f"malformed_{name}"
+    assert len(verifier.verified) == 0
