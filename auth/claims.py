@@ -9,7 +9,7 @@ Microsoft identity platform's "Access tokens" page.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jwt
@@ -74,15 +74,20 @@ def read_header(token: str) -> dict[str, Any]:
     return header
 
 
-def verify_signature(token: str, key: PyJWK) -> dict[str, Any]:
-    """The claims of `token` if `key` verifies its RS256 signature."""
-    try:
-        claims = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), options=_SIGNATURE_ONLY)
-    except InvalidSignatureError as exc:
-        raise InvalidToken("bad_signature") from exc
-    except PyJWTError as exc:
-        raise InvalidToken("malformed_token") from exc
-    return claims
+def verify_signature(token: str, keys: Sequence[PyJWK]) -> tuple[dict[str, Any], PyJWK]:
+    """The claims of `token` and the key that verified its RS256 signature.
+
+    `keys` are the candidates under the token's kid, tried in order; auth.keys bounds their number.
+    """
+    for key in keys:
+        try:
+            return jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), options=_SIGNATURE_ONLY), key
+        except InvalidSignatureError:
+            continue
+        except PyJWTError as exc:
+            # A token that does not parse would not parse under any other key either.
+            raise InvalidToken("malformed_token") from exc
+    raise InvalidToken("bad_signature")
 
 
 def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, leeway: float = LEEWAY_SECONDS) -> None:

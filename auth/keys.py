@@ -15,6 +15,12 @@ requests whose key we already hold. This cache keeps PyJWT's JWK parsing
 * a failed fetch keeps the last good keys; only when there are none does the
   caller get KeysUnavailable, and a failed cold fetch is not retried for
   `failure_cooldown` seconds.
+
+The document comes from the issuer, but what it holds is screened (`parse_jwks`):
+a JWK carrying private material or an RSA modulus under 2048 bits is never used,
+and several keys under one `kid` are all kept, up to MAX_KEYS_PER_KID, so that a
+token signed by any of them verifies. Each skipped key is logged once, with its
+`kid` and the reason, and never any key material.
 """
 
 from __future__ import annotations
@@ -24,20 +30,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from jwt import PyJWK, PyJWKSet
-from jwt.exceptions import PyJWKSetError
+from jwt import PyJWK
+from jwt.exceptions import PyJWTError
 
 from .errors import InvalidToken, KeysUnavailable
 from .fetch import FetchError, fetch_document
 
-__all__ = ["JwksCache", "JwksFetchError", "fetch_jwks", "parse_jwks"]
+__all__ = ["MAX_KEYS_PER_KID", "JwksCache", "JwksFetchError", "ParsedJwks", "SkippedKey", "fetch_jwks", "parse_jwks"]
 
 log = logging.getLogger("auth.keys")
 
 MAX_JWKS_BYTES = 256 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
+# Two keys under one kid happen (a botched rollover, a key republished with new parameters);
+# each candidate costs one signature check on a cache miss, so their number is bounded.
+MAX_KEYS_PER_KID = 4
+# RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
+MIN_RSA_BITS = 2048
+# RFC 7518 §6.3.2 (RSA private members) and §6.4.1 (`k`, a symmetric key): a published key set
+# carries public keys only; a key with any of these is a leak or a mistake, and PyJWT would load
+# it as a private key that cannot verify (AttributeError, a 500 for every token under its kid).
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+_MAX_LOGGED_KID = 128
+
+Candidates = tuple[PyJWK, ...]
 
 
 class JwksFetchError(Exception):
@@ -56,31 +75,85 @@ def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: i
         raise JwksFetchError(f"jwks_{exc.reason}") from exc
 
 
-def parse_jwks(body: bytes) -> dict[str, PyJWK]:
-    """The RS256 signing keys of a JWKS document, by `kid` (RFC 7517 §5)."""
+@dataclass(frozen=True)
+class SkippedKey:
+    """A JWK of the document that is not used, and why (a short code)."""
+
+    kid: str | None
+    reason: str
+
+
+class ParsedJwks(NamedTuple):
+    """The usable RS256 verification keys by `kid`, in document order, and the entries skipped."""
+
+    keys: dict[str, Candidates]
+    skipped: tuple[SkippedKey, ...]
+
+
+def parse_jwks(body: bytes) -> ParsedJwks:
+    """Screen a JWKS document (RFC 7517 §5); JwksFetchError when it holds no usable key."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise JwksFetchError("jwks_not_json") from exc
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise JwksFetchError("jwks_not_a_key_set")
-    usable = [
-        entry
-        for entry in entries
-        if isinstance(entry, dict)
-        and entry.get("kty") == "RSA"
-        and isinstance(entry.get("kid"), str)
-        and entry.get("use", "sig") == "sig"  # RFC 7517 §4.2: encryption keys never verify
-        and entry.get("alg", "RS256") == "RS256"
-    ]
-    try:
-        key_set = PyJWKSet(usable) if usable else None
-    except PyJWKSetError as exc:
-        raise JwksFetchError("jwks_no_usable_keys") from exc
-    if key_set is None:
+    keys: dict[str, list[PyJWK]] = {}
+    skipped: list[SkippedKey] = []
+    for entry in entries:
+        kid = entry.get("kid") if isinstance(entry, dict) else None
+        kid = kid if isinstance(kid, str) and kid else None
+        key = None
+        reason = _unusable(entry, kid)
+        if reason is None:
+            key, reason = _load(entry)
+        if key is not None and kid is not None:
+            reason = _crowded(keys.setdefault(kid, []), key)
+            if reason is None:
+                keys[kid].append(key)
+        if reason is not None:
+            skipped.append(SkippedKey(kid, reason))
+    usable = {kid: tuple(candidates) for kid, candidates in keys.items() if candidates}
+    if not usable:
         raise JwksFetchError("jwks_no_usable_keys")
-    return {key.key_id: key for key in key_set.keys if key.key_id}
+    return ParsedJwks(usable, tuple(skipped))
+
+
+def _unusable(entry: Any, kid: str | None) -> str | None:
+    """Why the entry can't be an RS256 verification key, from its members alone."""
+    if not isinstance(entry, dict):
+        return "not_an_object"
+    if any(member in entry for member in _PRIVATE_MEMBERS):
+        return "private_material"
+    if kid is None:
+        return "no_kid"
+    if entry.get("kty") != "RSA":
+        return "kty_not_rsa"
+    if entry.get("use", "sig") != "sig":  # RFC 7517 §4.2: encryption keys never verify
+        return "not_for_signing"
+    if entry.get("alg", "RS256") != "RS256":
+        return "alg_not_rs256"
+    return None
+
+
+def _load(entry: dict[str, Any]) -> tuple[PyJWK | None, str | None]:
+    try:
+        key = PyJWK(entry)
+    except (PyJWTError, ValueError, TypeError):
+        return None, "unusable_key"
+    if key.key.key_size < MIN_RSA_BITS:
+        return None, "rsa_key_too_short"
+    return key, None
+
+
+def _crowded(candidates: list[PyJWK], key: PyJWK) -> str | None:
+    """Why `key` can't join the other candidates under its kid, if it can't."""
+    if any(held.key.public_numbers() == key.key.public_numbers() for held in candidates):
+        return "duplicate_key"
+    if len(candidates) >= MAX_KEYS_PER_KID:
+        return "too_many_keys_for_kid"
+    return None
 
 
 class JwksCache:
@@ -105,24 +178,25 @@ class JwksCache:
         self._wait_timeout = wait_timeout
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: Mapping[str, PyJWK] = {}
+        self._keys: Mapping[str, Candidates] = {}
+        self._logged_skips: frozenset[SkippedKey] = frozenset()
         self._fetched_at: float | None = None  # last success
         self._attempted_at: float | None = None  # last attempt, success or not
         self._in_flight: threading.Event | None = None
         self.fetch_count = 0
 
-    def cached(self, kid: str) -> PyJWK | None:
-        """The key for `kid` if held, without touching the network; may start a background refresh."""
-        key = self._keys.get(kid)
-        if key is not None and self._is_stale():
+    def cached(self, kid: str) -> Candidates | None:
+        """The keys held for `kid`, without touching the network; may start a background refresh."""
+        keys = self._keys.get(kid)
+        if keys is not None and self._is_stale():
             self.refresh_in_background()
-        return key
+        return keys
 
-    def get(self, kid: str) -> PyJWK:
-        """The key for `kid`, fetching if allowed. Blocks on the network: call it off the event loop."""
-        key = self.cached(kid)
-        if key is not None:
-            return key
+    def get(self, kid: str) -> Candidates:
+        """The keys for `kid` (one or more), fetching if allowed. Blocks on the network: call it off the event loop."""
+        keys = self.cached(kid)
+        if keys is not None:
+            return keys
         with self._lock:
             wait_for = self._in_flight
             if wait_for is None:
@@ -137,9 +211,9 @@ class JwksCache:
             self._run_fetch(wait_for)
         else:
             wait_for.wait(self._wait_timeout)
-        key = self._keys.get(kid)
-        if key is not None:
-            return key
+        keys = self._keys.get(kid)
+        if keys is not None:
+            return keys
         if not self._keys:
             raise KeysUnavailable("keys_unavailable", retry_after=self._retry_after())
         raise InvalidToken("unknown_kid")
@@ -185,23 +259,32 @@ class JwksCache:
         return done
 
     def _run_fetch(self, done: threading.Event) -> None:
+        parsed: ParsedJwks | None = None
         try:
-            keys: dict[str, PyJWK] | None = parse_jwks(self._fetch(self.uri))
+            parsed = parse_jwks(self._fetch(self.uri))
             reason = None
         except JwksFetchError as exc:
-            keys, reason = None, exc.reason
+            reason = exc.reason
         except Exception:  # never let a fetch thread die with the in-flight marker set
-            keys, reason = None, "jwks_fetch_failed"
+            reason = "jwks_fetch_failed"
+        newly_skipped: list[SkippedKey] = []
         with self._lock:
             now = self._clock()
             self._attempted_at = now
-            if keys is not None:
-                self._keys = keys
+            if parsed is not None:
+                self._keys = parsed.keys
                 self._fetched_at = now
+                # Logged once while the key stays in the document, not on every refetch.
+                newly_skipped = [skip for skip in dict.fromkeys(parsed.skipped) if skip not in self._logged_skips]
+                self._logged_skips = frozenset(parsed.skipped)
             self._in_flight = None
         done.set()
         if reason is not None:
             log.warning("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys))
+        for skip in newly_skipped:
+            # The kid is the issuer's text: repr() escapes it and it is cut short; no key material is logged.
+            kid = skip.kid[:_MAX_LOGGED_KID] if skip.kid is not None else None
+            log.warning("jwks key skipped kid=%r reason=%s", kid, skip.reason)
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for tests and benchmarks."""

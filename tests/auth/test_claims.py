@@ -258,11 +258,24 @@ def test_header_is_returned_with_its_kid():
 
 def test_signature_verifies_only_with_the_signing_key():
     token = mint(KEY, at_now())
-    assert verify_signature(token, PyJWK(KEY.jwk()))["sub"] == "user-subject-1"
+    claims, key = verify_signature(token, [PyJWK(KEY.jwk())])
+    assert (claims["sub"], key.key_id) == ("user-subject-1", "k1")
 
     impostor = SigningKey.generate("k1")
     with pytest.raises(InvalidToken) as caught:
-        verify_signature(token, PyJWK(impostor.jwk()))
+        verify_signature(token, [PyJWK(impostor.jwk())])
+    assert caught.value.reason == "bad_signature"
+
+
+def test_each_candidate_key_is_tried_and_the_one_that_verified_is_returned():
+    impostor, other = SigningKey.generate("k1"), SigningKey.generate("k1")
+    candidates = [PyJWK(impostor.jwk()), PyJWK(KEY.jwk())]
+
+    claims, key = verify_signature(mint(KEY, at_now()), candidates)
+
+    assert key is candidates[1]
+    with pytest.raises(InvalidToken) as caught:
+        verify_signature(mint(other, at_now()), candidates)
     assert caught.value.reason == "bad_signature"
 
 
@@ -271,5 +284,5 @@ def test_a_tampered_payload_fails_the_signature():
     forged_payload = jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(at_now(scp="calculator.add calculator.subtract admin")).encode()).decode()
 
     with pytest.raises(InvalidToken) as caught:
-        verify_signature(f"{header}.{forged_payload}.{signature}", PyJWK(KEY.jwk()))
+        verify_signature(f"{header}.{forged_payload}.{signature}", [PyJWK(KEY.jwk())])
     assert caught.value.reason == "bad_signature"
