@@ -23,7 +23,7 @@ from .challenge import auth_error_answer
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
-from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
 from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
 
@@ -127,10 +127,15 @@ class Edge:
         except ClientGone:
             return
         message = peek_json(body)
+        if message is NOT_JSON:
+            # Answered here, for every revision: a body the edge cannot read is never handed on,
+            # since its tool permission could not be checked (and another parser might read it).
+            await send_json(send, 400, PARSE_ERROR)
+            return
         if isinstance(message, list):
             await send_json(send, 400, BATCH_REFUSED)
             return
-        if message is not NOT_JSON and not is_jsonrpc_message(message):
+        if not is_jsonrpc_message(message):
             # The SDK answers a malformed envelope with -32602 (invalid params), or takes an
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
