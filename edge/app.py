@@ -25,7 +25,7 @@ from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, request_host, resource_for
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -151,7 +151,7 @@ class Edge:
 
         Bounded, since Host is the client's to choose; a BadHost is never remembered.
         """
-        memo_key = (scope.get("scheme"), None if self.settings.public_url else header(scope, b"host"))
+        memo_key = (scope.get("scheme"), None if self.settings.public_url else request_host(scope))
         resource = self._resources.get(memo_key)
         if resource is None:
             resource = resource_for(scope, self.settings)

@@ -13,12 +13,13 @@ from auth import Settings
 
 from .http import header
 
-__all__ = ["PRM_PREFIX", "Resource", "protected_resource_metadata", "resource_for"]
+__all__ = ["PRM_PREFIX", "Resource", "protected_resource_metadata", "request_host", "resource_for"]
 
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
 # RFC 9110 §7.2 Host = uri-host [ ":" port ]: a name or an IP literal, nothing else.
 _HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class BadHost(Exception):
@@ -33,12 +34,29 @@ class Resource:
     metadata_url: str
 
 
+def request_host(scope: Scope) -> str | None:
+    """The Host header; without one, the ASGI `server` entry (host, port), as Starlette's URL reads it.
+
+    The ASGI HTTP scope's `server` is the address the request was received on; AsgiFunctionApp fills
+    it from the invocation's URL, so a request built without a Host header still names its host.
+    """
+    host = header(scope, b"host")
+    if host is not None:
+        return host
+    server = scope.get("server")
+    if not server or not isinstance(server[0], str) or not isinstance(server[1], int):
+        return None  # no server, or a unix socket (path, None)
+    name, port = server
+    name = f"[{name}]" if ":" in name else name  # RFC 3986 §3.2.2: an IPv6 literal in brackets
+    return name if port == _DEFAULT_PORTS.get(scope.get("scheme", "https")) else f"{name}:{port}"
+
+
 def resource_for(scope: Scope, settings: Settings) -> Resource:
-    """From MCP_PUBLIC_URL when set, else from the request's scheme and Host header."""
+    """From MCP_PUBLIC_URL when set, else from the request's scheme and host (request_host)."""
     if settings.public_url:
         url = settings.public_url
     else:
-        host = header(scope, b"host")
+        host = request_host(scope)
         if not host or not _HOST.match(host):
             raise BadHost
         url = f"{scope.get('scheme', 'https')}://{host}{MCP_PATH}"

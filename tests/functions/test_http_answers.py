@@ -7,6 +7,7 @@ import logging
 import time
 
 import azure.functions as func
+import pytest
 
 from tests.support import (
     ALL_SCOPES,
@@ -352,6 +353,55 @@ def test_real_azure_and_custom_host_names_are_served_not_421(host: FunctionHost,
             "POST", "/mcp", headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, body=list_tools(), host=name
         )
         assert response.status_code == 200, name
+
+
+# A request without a Host header, built as Microsoft's "Unit testing" guide for Python functions
+# builds one: func.HttpRequest(method, url, headers without Host, body). The host is then the ASGI
+# `server` entry, which AsgiFunctionApp fills from the URL (issue 8 item 5).
+
+
+def no_host(host: FunctionHost, url_host: str, path: str = "/mcp", token: str | None = None, body: object = b"", method: str = "POST") -> func.HttpResponse:
+    headers = dict(MCP_HEADERS)
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return host.request(method, path, headers=headers, body=body, host=url_host, send_host=False)  # type: ignore[arg-type]
+
+
+def test_without_a_host_header_a_valid_token_gets_its_tool_result(host: FunctionHost, signing_key: SigningKey):
+    response = no_host(host, "calc.azurewebsites.net", token=mint(signing_key, user_claims()), body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert tool_result(response) == {"content": [{"type": "text", "text": "5"}], "isError": False, "structuredContent": {"result": 5}}
+
+
+@pytest.mark.parametrize(
+    ("url_host", "origin"),
+    [
+        ("calc.azurewebsites.net", "https://calc.azurewebsites.net"),
+        ("calc.azurewebsites.net:443", "https://calc.azurewebsites.net"),  # the default port is left out
+        ("calc.example:8443", "https://calc.example:8443"),
+        ("[::1]:8443", "https://[::1]:8443"),  # an IPv6 literal keeps its brackets
+    ],
+)
+def test_without_a_host_header_the_challenge_names_the_url_host(host: FunctionHost, url_host: str, origin: str):
+    response = no_host(host, url_host, body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert response.status_code == 401
+    assert challenge(response) == f'Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+    assert body_json(response) == {"error": "unauthorized", "error_description": "A bearer token is required"}
+
+
+def test_without_a_host_header_the_metadata_names_the_url_host(host: FunctionHost):
+    response = no_host(host, "calc.azurewebsites.net", path="/.well-known/oauth-protected-resource/mcp", method="GET")
+
+    assert response.status_code == 200
+    assert body_json(response)["resource"] == "https://calc.azurewebsites.net/mcp"
+
+
+def test_without_a_host_header_or_a_host_in_the_url_the_answer_is_still_400_invalid_host(host: FunctionHost, signing_key: SigningKey):
+    response = no_host(host, "", token=mint(signing_key, user_claims()), body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert response.status_code == 400
+    assert body_json(response) == {"error": "invalid_host", "error_description": "The Host header is malformed"}
 
 
 def test_an_origin_not_on_the_list_is_403(host: FunctionHost, signing_key: SigningKey):
