@@ -25,7 +25,16 @@ from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, request_host, resource_for
+from .metadata import (
+    MCP_PATH,
+    PRM_PREFIX,
+    BadHost,
+    Resource,
+    document_headers,
+    protected_resource_metadata,
+    request_host,
+    resource_for,
+)
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -84,8 +93,7 @@ class Edge:
             await send_json(send, 400, _BAD_HOST)
             return
         document = protected_resource_metadata(resource, self.settings, self.scopes)
-        # Public metadata: any origin may read it, so browser-based clients can discover us.
-        await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        await send_json(send, 200, document, document_headers(self.settings))
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
@@ -229,7 +237,7 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(mcp_app))
-    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
+    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes, document_headers(settings))
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
     return edge

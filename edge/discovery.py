@@ -107,8 +107,16 @@ def augment(upstream: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
     return document
 
 
-def discovery_handler(upstream: UpstreamMetadata, scopes: list[str]) -> Callable[[Scope, Receive, Send], Any]:
-    """The ASGI handler for both discovery paths."""
+def discovery_handler(
+    upstream: UpstreamMetadata, scopes: list[str], headers: dict[str, str]
+) -> Callable[[Scope, Receive, Send], Any]:
+    """The ASGI handler for both discovery paths; `headers` go on the document (edge.metadata.document_headers).
+
+    The document is fetched beside the RFC 9728 one, at the origin the client took from the MCP
+    URL, and is sent with the same caching headers, `Vary: Host` included when the resource comes
+    from Host. Its body does not depend on Host today; the Vary keeps the pair consistent in a
+    shared cache, and keeps it correct once our own endpoints are listed in it (the OAuth front).
+    """
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -124,6 +132,6 @@ def discovery_handler(upstream: UpstreamMetadata, scopes: list[str]) -> Callable
                 {"Retry-After": "30"},
             )
             return
-        await send_json(send, 200, augment(document, scopes), {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        await send_json(send, 200, augment(document, scopes), headers)
 
     return serve

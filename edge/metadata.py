@@ -13,7 +13,7 @@ from auth import Settings
 
 from .http import header
 
-__all__ = ["PRM_PREFIX", "Resource", "protected_resource_metadata", "request_host", "resource_for"]
+__all__ = ["PRM_PREFIX", "Resource", "document_headers", "protected_resource_metadata", "request_host", "resource_for"]
 
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
@@ -63,6 +63,22 @@ def resource_for(scope: Scope, settings: Settings) -> Resource:
     parts = urlsplit(url)
     # RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
     return Resource(url=url, metadata_url=f"{parts.scheme}://{parts.netloc}{PRM_PREFIX}{parts.path}")
+
+
+def document_headers(settings: Settings) -> dict[str, str]:
+    """Headers of the public metadata documents: readable from any origin, cached for an hour.
+
+    RFC 9110 §12.5.5: Vary names the request fields that select the representation. Without
+    MCP_PUBLIC_URL the resource, and every URL derived from it, comes from the request's Host, so
+    a shared cache must not serve one host's document to another: `Vary: Host`. With
+    MCP_PUBLIC_URL the document is the same whatever the Host, and a Vary would only split the
+    cache for nothing.
+    """
+    # Public metadata: any origin may read it, so browser-based clients can discover us.
+    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
+    if not settings.public_url:
+        headers["Vary"] = "Host"
+    return headers
 
 
 def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str]) -> dict[str, Any]:

@@ -468,6 +468,36 @@ def test_protected_resource_metadata_is_served_at_both_paths_without_a_token(hos
         assert response.headers.get("Access-Control-Allow-Origin") == "*"
 
 
+def metadata_headers(response: func.HttpResponse, **extra: str) -> dict[str, str]:
+    """The exact headers a metadata document is served with: JSON, public, cached for an hour, and `extra`."""
+    return {
+        "content-type": "application/json",
+        "content-length": str(len(response.get_body())),
+        "access-control-allow-origin": "*",
+        "cache-control": "max-age=3600",
+        "x-correlation-id": response.headers["x-correlation-id"],
+        **extra,
+    }
+
+
+def test_metadata_from_the_host_header_varies_by_host(host: FunctionHost):
+    # RFC 9110 §12.5.5: the document names the Host it was asked under, so a shared cache must
+    # not hand one host's document to another (issue 8 item 6).
+    for name in ("calc-mcp.azurewebsites.net", "mcp.contoso.com"):
+        response = host.request("GET", "/.well-known/oauth-protected-resource/mcp", host=name)
+        assert body_json(response)["resource"] == f"https://{name}/mcp"
+        assert {k.lower(): v for k, v in response.headers.items()} == metadata_headers(response, vary="Host")
+
+
+def test_metadata_from_the_public_url_does_not_vary(make_host, jwks_server: JwksServer):
+    host = make_host(jwks_server.url, MCP_PUBLIC_URL="https://mcp.contoso.com/mcp")
+
+    for name in ("calc-mcp.azurewebsites.net", "mcp.contoso.com"):
+        response = host.request("GET", "/.well-known/oauth-protected-resource/mcp", host=name)
+        assert body_json(response)["resource"] == "https://mcp.contoso.com/mcp"
+        assert {k.lower(): v for k, v in response.headers.items()} == metadata_headers(response)
+
+
 def test_metadata_uses_the_configured_public_url(make_host, jwks_server: JwksServer, signing_key: SigningKey):
     host = make_host(jwks_server.url, MCP_PUBLIC_URL="https://mcp.contoso.com/mcp")
 
