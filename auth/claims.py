@@ -117,9 +117,13 @@ def _client_id_claims(issuer: str, settings: Settings) -> tuple[str, ...]:
     # token's own version keeps a v1 lookalike carrying `azp` (or the reverse) out.
     if settings.is_entra:
         return ("azp",) if issuer.endswith("/v2.0") else ("appid",)
-    # Elsewhere RFC 9068 §2.2 `client_id`; Okta's access tokens carry `cid` instead ("Okta:
-    # Access token claims"), and an Okta issuer cannot be told apart by name (custom domains).
-    return ("client_id", "cid")
+    # Any other issuer is known only by its URL, which does not say whose software it runs
+    # (Okta, Keycloak and Auth0 all allow custom domains), so the claims that name the client in
+    # access tokens are read in this order: RFC 9068 §2.2 `client_id`; `azp` (OpenID Connect
+    # Core §2, which Keycloak and Auth0 access tokens carry); Okta's `cid` ("Okta: Access token
+    # claims"). An ID token of such an issuer has a client id, not this API, as its `aud`, and
+    # fails the audience rule before this one.
+    return ("client_id", "azp", "cid")
 
 
 def validate_lifetime(claims: Mapping[str, Any], now: float, leeway: float = LEEWAY_SECONDS) -> None:

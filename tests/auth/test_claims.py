@@ -155,10 +155,12 @@ def test_other_issuers_match_issuer_and_audience_exactly_and_need_no_tenant():
     [
         ({"client_id": "s6BhdRkqt3"}, "s6BhdRkqt3"),  # RFC 9068 §2.2
         ({"cid": "0oa1gateway"}, "0oa1gateway"),  # Okta
+        ({"azp": "keycloak-gateway"}, "keycloak-gateway"),  # Keycloak, Auth0
         ({"client_id": "s6BhdRkqt3", "cid": "0oa1gateway"}, "s6BhdRkqt3"),
+        ({"client_id": "s6BhdRkqt3", "azp": "s6BhdRkqt3"}, "s6BhdRkqt3"),
     ],
 )
-def test_other_issuers_name_the_client_in_client_id_or_cid(client: dict[str, Any], expected: str):
+def test_other_issuers_name_the_client_in_client_id_azp_or_cid(client: dict[str, Any], expected: str):
     claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
 
     assert validate_claims(claims, OKTA, now=NOW) is None
@@ -178,7 +180,7 @@ def test_entra_reads_the_client_of_the_token_version(overrides: dict[str, Any], 
     assert client_id_of(at_now(**overrides), SETTINGS) == expected
 
 
-@pytest.mark.parametrize("client", [{}, {"azp": "c1"}, {"appid": "c1"}, {"client_id": 7}, {"cid": ""}])
+@pytest.mark.parametrize("client", [{}, {"appid": "c1"}, {"client_id": 7}, {"cid": ""}, {"azp": ["c1"]}])
 def test_other_issuers_refuse_a_token_naming_no_client(client: dict[str, Any]):
     claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
 
