@@ -3,7 +3,7 @@
 PyJWT's PyJWKClient blocks on the network under its lock and forgets every key
 once its cache expires, so a slow or failing JWKS endpoint would stall or fail
 requests whose key we already hold. This cache keeps PyJWT's JWK parsing
-(`PyJWKSet`) and changes the policy around it:
+(`PyJWK`, through auth.jwks) and changes the policy around it:
 
 * a known `kid` is answered from memory and never waits on the network; once
   the keys are older than `refresh_after`, a background thread refreshes them
@@ -16,55 +16,30 @@ requests whose key we already hold. This cache keeps PyJWT's JWK parsing
   caller get KeysUnavailable, and a failed cold fetch is not retried for
   `failure_cooldown` seconds.
 
-The document comes from the issuer, but what it holds is screened (`parse_jwks`):
-a JWK carrying private material or an RSA modulus under 2048 bits is never used,
-and several keys under one `kid` are all kept, up to MAX_KEYS_PER_KID, so that a
-token signed by any of them verifies. Each skipped key is logged once, with its
-`kid` and the reason, and never any key material.
+What the document holds is screened by auth.jwks.parse_jwks; each key it skips
+is logged once while it stays in the document, with its `kid` and the reason,
+never any key material. A `kid` may have several candidate keys.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-from jwt import PyJWK
-from jwt.exceptions import PyJWTError
+from typing import Any
 
 from .errors import InvalidToken, KeysUnavailable
 from .fetch import FetchError, fetch_document
+from .jwks import Candidates, JwksFetchError, ParsedJwks, SkippedKey, parse_jwks
 
-__all__ = ["MAX_KEYS_PER_KID", "JwksCache", "JwksFetchError", "ParsedJwks", "SkippedKey", "fetch_jwks", "parse_jwks"]
+__all__ = ["JwksCache", "JwksFetchError", "fetch_jwks", "parse_jwks"]
 
 log = logging.getLogger("auth.keys")
 
 MAX_JWKS_BYTES = 256 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
-# Two keys under one kid happen (a botched rollover, a key republished with new parameters);
-# each candidate costs one signature check on a cache miss, so their number is bounded.
-MAX_KEYS_PER_KID = 4
-# RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
-MIN_RSA_BITS = 2048
-# RFC 7518 §6.3.2 (RSA private members) and §6.4.1 (`k`, a symmetric key): a published key set
-# carries public keys only; a key with any of these is a leak or a mistake, and PyJWT would load
-# it as a private key that cannot verify (AttributeError, a 500 for every token under its kid).
-_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _MAX_LOGGED_KID = 128
-
-Candidates = tuple[PyJWK, ...]
-
-
-class JwksFetchError(Exception):
-    """The JWKS could not be fetched or held no usable key; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
@@ -73,87 +48,6 @@ def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: i
         return fetch_document(uri, max_bytes=max_bytes, timeout=timeout)
     except FetchError as exc:
         raise JwksFetchError(f"jwks_{exc.reason}") from exc
-
-
-@dataclass(frozen=True)
-class SkippedKey:
-    """A JWK of the document that is not used, and why (a short code)."""
-
-    kid: str | None
-    reason: str
-
-
-class ParsedJwks(NamedTuple):
-    """The usable RS256 verification keys by `kid`, in document order, and the entries skipped."""
-
-    keys: dict[str, Candidates]
-    skipped: tuple[SkippedKey, ...]
-
-
-def parse_jwks(body: bytes) -> ParsedJwks:
-    """Screen a JWKS document (RFC 7517 §5); JwksFetchError when it holds no usable key."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[..."
-        raise JwksFetchError("jwks_not_json") from exc
-    entries = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise JwksFetchError("jwks_not_a_key_set")
-    keys: dict[str, list[PyJWK]] = {}
-    skipped: list[SkippedKey] = []
-    for entry in entries:
-        kid = entry.get("kid") if isinstance(entry, dict) else None
-        kid = kid if isinstance(kid, str) and kid else None
-        key = None
-        reason = _unusable(entry, kid)
-        if reason is None:
-            key, reason = _load(entry)
-        if key is not None and kid is not None:
-            reason = _crowded(keys.setdefault(kid, []), key)
-            if reason is None:
-                keys[kid].append(key)
-        if reason is not None:
-            skipped.append(SkippedKey(kid, reason))
-    usable = {kid: tuple(candidates) for kid, candidates in keys.items() if candidates}
-    if not usable:
-        raise JwksFetchError("jwks_no_usable_keys")
-    return ParsedJwks(usable, tuple(skipped))
-
-
-def _unusable(entry: Any, kid: str | None) -> str | None:
-    """Why the entry can't be an RS256 verification key, from its members alone."""
-    if not isinstance(entry, dict):
-        return "not_an_object"
-    if any(member in entry for member in _PRIVATE_MEMBERS):
-        return "private_material"
-    if kid is None:
-        return "no_kid"
-    if entry.get("kty") != "RSA":
-        return "kty_not_rsa"
-    if entry.get("use", "sig") != "sig":  # RFC 7517 §4.2: encryption keys never verify
-        return "not_for_signing"
-    if entry.get("alg", "RS256") != "RS256":
-        return "alg_not_rs256"
-    return None
-
-
-def _load(entry: dict[str, Any]) -> tuple[PyJWK | None, str | None]:
-    try:
-        key = PyJWK(entry)
-    except (PyJWTError, ValueError, TypeError):
-        return None, "unusable_key"
-    if key.key.key_size < MIN_RSA_BITS:
-        return None, "rsa_key_too_short"
-    return key, None
-
-
-def _crowded(candidates: list[PyJWK], key: PyJWK) -> str | None:
-    """Why `key` can't join the other candidates under its kid, if it can't."""
-    if any(held.key.public_numbers() == key.key.public_numbers() for held in candidates):
-        return "duplicate_key"
-    if len(candidates) >= MAX_KEYS_PER_KID:
-        return "too_many_keys_for_kid"
-    return None
 
 
 class JwksCache:

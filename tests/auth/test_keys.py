@@ -11,7 +11,8 @@ import pytest
 
 from auth import InvalidToken, JwksCache, KeysUnavailable
 from auth.claims import verify_signature
-from auth.keys import MAX_KEYS_PER_KID, JwksFetchError, ParsedJwks, SkippedKey, fetch_jwks, parse_jwks
+from auth.jwks import MAX_KEYS_PER_KID, ParsedJwks, SkippedKey
+from auth.keys import JwksFetchError, fetch_jwks, parse_jwks
 from tests.log_capture import SuiteLog
 from tests.support import JwksServer, SigningKey, jwks_document, mint, user_claims
 
