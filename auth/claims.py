@@ -102,7 +102,7 @@ def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, l
 
 
 def client_id_of(claims: Mapping[str, Any], settings: Settings) -> str | None:
-    """The client the token was issued to, read from the one claim its issuer's profile names it in."""
+    """The client the token was issued to, from the first claim of its issuer's profile that names one."""
     for name in _client_id_claims(claims["iss"], settings):
         value = claims.get(name)
         if isinstance(value, str) and value:
@@ -147,8 +147,8 @@ def _numeric_date(value: Any, name: str) -> float:
     # RFC 7519 §2 NumericDate: a JSON number (bool is not one, though Python says so) of seconds
     # since the epoch. Python's json reads NaN, Infinity and 1e999 as non-finite floats, and NaN
     # compares false to everything, so a NaN `exp` would never expire; an int past float's range
-    # (10**400) would raise OverflowError. The chained comparison refuses all of them, and ints of
-    # any size, before float() sees them.
+    # (10**400) would raise OverflowError. The range check refuses every one of them before float()
+    # sees it (comparing an int of any size with an int is exact).
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_NUMERIC_DATE:
         raise InvalidToken(f"malformed_{name}")
     return float(value)
@@ -200,8 +200,10 @@ def _validate_tenant(claims: Mapping[str, Any], settings: Settings) -> None:
 
 
 def _validate_not_an_id_token(claims: Mapping[str, Any]) -> None:
-    # `nonce` is an ID token claim (OpenID Connect Core 1.0 §2, §3.1.3.7); no access token
-    # for this API carries one in its payload (Graph's header `nonce` never reaches us).
+    # `nonce` is an ID token claim (OpenID Connect Core 1.0 §2, §3.1.3.7); Entra and Okta access
+    # tokens for an API never carry one in their payload (Graph's `nonce` is in its header, and
+    # Graph tokens never reach us). Keycloak before 25.0 copied it into access tokens too
+    # (keycloak/keycloak#26893); 25.0 stopped, unless its backwards-compatible nonce mapper is added.
     if "nonce" in claims:
         raise InvalidToken("nonce_present")
 

@@ -66,7 +66,7 @@ def parse_jwks(body: bytes) -> ParsedJwks:
     """Screen a JWKS document (RFC 7517 §5); JwksFetchError when it holds no usable key."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[..."
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; RecursionError: "[[[[..."
         raise JwksFetchError("jwks_not_json") from exc
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
