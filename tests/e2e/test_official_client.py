@@ -10,7 +10,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from tests.support import (
-    ALL_SCOPES,
+    CHALLENGE_SCOPES,
     MCP_HEADERS,
     JwksServer,
     SigningKey,
@@ -94,7 +94,7 @@ def test_without_a_token_the_challenge_points_at_this_origin(server: str):
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
-        f'Bearer resource_metadata="{server}/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+        f'Bearer resource_metadata="{server}/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     )
 
 
