@@ -54,7 +54,8 @@ def auth_error_answer(
     if isinstance(error, InsufficientScope):
         # RFC 6750 §3.1: "the scope necessary to access the protected resource", which is the
         # one permission this call lacks and nothing else. offline_access is not missing from the
-        # token, and a client that signed in through our 401 already holds a refresh token.
+        # token, a client that signed in through our 401 already holds a refresh token, and on
+        # step-up MCP clients request the union of their earlier scope and this one (SEP-2350).
         params.append(("scope", scope_of or error.permission))
     elif error.description is not None:
         params.append(("error_description", error.description))
