@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 
-from .challenge import auth_error_answer
+from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
@@ -48,7 +48,7 @@ class Edge:
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
-        self._all_scopes = " ".join(self.scopes)
+        self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata

@@ -39,6 +39,8 @@ PUBLIC_HOST = "calc-mcp.azurewebsites.net"
 SCOPE_ADD = f"{APP_ID_URI}/calculator.add"
 SCOPE_SUBTRACT = f"{APP_ID_URI}/calculator.subtract"
 ALL_SCOPES = f"{SCOPE_ADD} {SCOPE_SUBTRACT}"
+#: The `scope=` of every 401: the API's scopes and `offline_access`, so Entra issues a refresh token.
+CHALLENGE_SCOPES = f"{ALL_SCOPES} offline_access"
 MCP_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, text/event-stream",

@@ -35,10 +35,11 @@ class Stack:
     mcp_url: str
 
 
-def serve(app: object) -> tuple[uvicorn.Server, threading.Thread, int]:
-    """Serve an ASGI app with uvicorn from a thread on a free 127.0.0.1 port (lifespan on)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+def serve(app: object, sock: socket.socket | None = None) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve an ASGI app with uvicorn from a thread on `sock`, else a free 127.0.0.1 port (lifespan on)."""
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mcp-server", daemon=True)
