@@ -43,7 +43,7 @@ _ENTRA_MULTI_TENANT = re.compile(rf"^https://({_CLOUD_HOSTS})/(common|organizati
 # With OAUTH_ALLOWED_TENANTS: the `organizations` or `common` v2.0 authority of a cloud, or of a
 # loopback development provider (devidp) that copies Entra's paths.
 _MULTI_TENANT_AUTHORITY = re.compile(r"^(?P<authority>https?://[^/?#]+)/(organizations|common)/v2\.0$")
-_TENANT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: Personal Microsoft accounts ("Access token claims reference: tid"); refused unless listed explicitly.
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # RFC 6750 §3 scope-token characters: printable ASCII except space, double quote and backslash, so
@@ -243,7 +243,7 @@ class Settings:
 
 def is_tenant_id(value: str) -> bool:
     """An Entra tenant id as tokens carry it: a lower-case GUID."""
-    return _TENANT_ID.match(value) is not None
+    return _TENANT_ID.fullmatch(value) is not None  # fullmatch: `$` would let a trailing newline through
 
 
 def _allowed_tenants(value: str | None, problems: list[str]) -> tuple[frozenset[str] | None, bool]:
