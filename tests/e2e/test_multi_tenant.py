@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from devidp import DevIdentityProvider, defaults
+from tests.client.agent import Agent
+from tests.client.run import cli
 from tests.support import REPO, UvicornServer, uvicorn_server
 
 TENANT_A = defaults.DEV_TENANT_ID
@@ -90,3 +93,26 @@ def test_the_start_up_log_names_the_listed_tenants(server: UvicornServer):
         lines = log.read().splitlines()
 
     assert f"INFO auth.startup multi-tenant: tokens are accepted from the listed tenants {TENANT_A}" in lines
+
+
+def test_a_user_signs_in_from_the_mcp_url_alone(server: UvicornServer, idp: DevIdentityProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    # Discovery goes through the server's own origin (its RFC 9728 document names it), whose metadata
+    # carries a concrete issuer and the provider's `organizations` endpoints; the user lives in tenant A.
+    env = {"MCP_URL": f"{server.url}/mcp", "MCP_CLIENT_ID": defaults.DEV_PUBLIC_CLIENT_ID, "MCP_CLIENT_CACHE": str(tmp_path / "tokens.json")}
+    agent = Agent()
+
+    login = cli(capsys, "login", env=env, open_url=agent)
+    me = cli(capsys, "me", env=env)
+
+    assert login.code == 0, login.err
+    (sign_in_url,) = agent.visited
+    assert server_origin_metadata(server)["authorization_endpoint"] == f"{idp.url}/organizations/oauth2/v2.0/authorize"
+    assert sign_in_url.startswith(f"{idp.url}/organizations/oauth2/v2.0/authorize?")
+    assert me.code == 0, me.err
+    assert json.loads(me.out)["tenant_id"] == TENANT_A
+
+
+def server_origin_metadata(server: UvicornServer) -> dict[str, str]:
+    document: dict[str, str] = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=10).json()
+    assert document["issuer"] == server.url
+    return document
