@@ -62,7 +62,7 @@ def authorization_server(resource: Resource, settings: Settings) -> str:
 
     Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
     `https://login.microsoftonline.com/{tenantid}/v2.0`, which never equals the URL it was
-    fetched from, so clients that follow RFC 8414 §3.3 (the MCP SDKs do) refuse it. We
+    fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
     advertise our own origin instead and serve, there, Entra's document with that concrete
     issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
     """
