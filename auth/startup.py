@@ -7,8 +7,9 @@ choices worth a line in the log, loud where they weaken the tenant boundary.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from .settings import CONSUMERS_TENANT_ID, Settings
+from .settings import CONSUMERS_TENANT_ID, Settings, is_loopback_host
 
 __all__ = ["log_startup_notices", "startup_notices"]
 
@@ -28,6 +29,15 @@ def startup_notices(settings: Settings) -> list[tuple[int, str]]:
     if settings.allowed_tenants:
         listed = ", ".join(sorted(settings.allowed_tenants))
         notices.append((logging.INFO, f"multi-tenant: tokens are accepted from the listed tenants {listed}"))
+    keys_host, authority_host = urlsplit(settings.jwks_uri).hostname, urlsplit(settings.authority or "").hostname
+    if authority_host and keys_host != authority_host and not is_loopback_host(keys_host):
+        # Entra publishes a tenant's keys under its own authority host: {authority}/{tid or common}/discovery/
+        # v2.0/keys; External ID under {tenant}.ciamlogin.com, never login.microsoftonline.com.
+        notices.append((
+            logging.WARNING,
+            f"OAUTH_JWKS_URI is on {keys_host}, but the issuer's keys are published on {authority_host}: "
+            "tokens will fail their signature check unless the keys really are there",
+        ))
     https_ids = [uri for uri in settings.app_id_uris if uri.startswith("https://")]
     if settings.public_url and https_ids:
         # RFC 8707 clients send `resource` = the MCP URL (RFC 9728 `resource`); Entra accepts it only when

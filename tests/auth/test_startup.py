@@ -68,3 +68,17 @@ def test_function_app_logs_the_warning_at_import():
     assert result.returncode == 0, result.stderr
     # No logging configured: Python's last-resort handler prints WARNING and above, message only.
     assert result.stderr.splitlines()[0] == ANY_TENANT_WARNING
+
+
+def test_keys_on_another_host_than_the_issuers_are_a_warning():
+    ciam = "https://contoso.ciamlogin.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+
+    assert notices(OAUTH_ISSUER=ciam) == [
+        (
+            logging.WARNING,
+            "OAUTH_JWKS_URI is on login.microsoftonline.com, but the issuer's keys are published on "
+            "contoso.ciamlogin.com: tokens will fail their signature check unless the keys really are there",
+        )
+    ]
+    assert notices(OAUTH_ISSUER=ciam, OAUTH_JWKS_URI="https://contoso.ciamlogin.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys") == []
+    assert notices(OAUTH_ISSUER=ISSUER_V2, OAUTH_JWKS_URI="http://127.0.0.1:8001/keys") == []  # tests and devidp
