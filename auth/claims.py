@@ -161,7 +161,8 @@ def _trusted_issuers(claims: Mapping[str, Any], settings: Settings) -> tuple[Tru
 def _validate_tenant(claims: Mapping[str, Any], settings: Settings) -> None:
     if settings.is_multi_tenant:
         # `tid` was checked against `iss` above; now it must be on OAUTH_ALLOWED_TENANTS.
-        if not settings.tenant_allowed(claims["tid"]):
+        tenant = claims.get("tid")
+        if not isinstance(tenant, str) or not settings.tenant_allowed(tenant):
             raise InvalidToken("tenant_not_allowed")
         return
     if settings.tenant_id is None:
