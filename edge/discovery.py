@@ -140,6 +140,9 @@ def discovery_handler(
                 {"Retry-After": "30"},
             )
             return
-        await send_json(send, 200, augment(document, scopes, issuer), {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
+        if issuer is not None:
+            headers["Vary"] = "Host"  # RFC 9110 §12.5.5: the issuer is this request's origin
+        await send_json(send, 200, augment(document, scopes, issuer), headers)
 
     return serve

@@ -123,6 +123,7 @@ def test_the_discovery_documents_let_a_strict_client_sign_in(multi, upstream: Jw
         "resource_name": "Calculator MCP server",
     }
     assert server_metadata.status_code == 200
+    assert (server_metadata.headers.get("Vary"), server_metadata.headers.get("Cache-Control")) == ("Host", "max-age=3600")
     assert body_json(server_metadata) == {
         **ORGANIZATIONS_METADATA,
         "issuer": f"https://{PUBLIC_HOST}",
