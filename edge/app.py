@@ -25,7 +25,7 @@ from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+from .metadata import BAD_HOST_BODY, MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -35,7 +35,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_BAD_HOST = {"error": "invalid_host", "error_description": "The Host header is malformed"}
+_BAD_HOST = BAD_HOST_BODY
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -224,7 +224,8 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(mcp_app))
-    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
+    issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
+    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes, issuer_of)
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
     return edge

@@ -322,6 +322,32 @@ async def mcp_client(url: str, token: str, mode: str = "auto") -> Any:
             yield client
 
 
+def start_server_thread(app: Any, sock: socket.socket) -> tuple[Any, threading.Thread]:
+    """Serve an ASGI app with uvicorn from a thread on an already bound socket (lifespan on); return when started."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mcp-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the MCP server did not start")
+        time.sleep(0.01)
+    return server, thread
+
+
+@contextmanager
+def serve_on(app: Any, sock: socket.socket) -> Iterator[None]:
+    """`start_server_thread` for the length of a `with` block."""
+    server, thread = start_server_thread(app, sock)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @dataclass
 class UvicornServer:
     """A running `uvicorn function_app:asgi_app` subprocess: its base URL, pid and combined output file."""
