@@ -17,6 +17,7 @@ from tests.functions.conftest import make_host  # noqa: F401  (the fixture)
 from tests.log_capture import SuiteLog
 from tests.support import (
     APP_ID_URI,
+    CHALLENGE_SCOPES,
     DROP,
     MCP_HEADERS,
     PUBLIC_HOST,
@@ -34,7 +35,7 @@ ATTACKER_TENANT_ID = "d3adbeef-0000-4000-8000-00000000a77c"
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 ORGANIZATIONS = "https://login.microsoftonline.com/organizations/v2.0"
 PRM_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
-CHALLENGE = f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}"'
+CHALLENGE = f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}", scope="{CHALLENGE_SCOPES}"'
 
 
 def v2(tenant: str) -> str:

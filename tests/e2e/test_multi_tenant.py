@@ -81,7 +81,8 @@ def test_a_tenant_not_on_the_list_is_refused(server: UvicornServer, idp: DevIden
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
         'error: the server refused the token (401): Bearer error="invalid_token", error_description="The access '
-        f'token is invalid", resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp"\n'
+        f'token is invalid", resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp", '
+        f'scope="api://{API}/calculator.add api://{API}/calculator.subtract offline_access"\n'
     )
     with open(server.output) as log:
         refusals = [line for line in log if "auth failure" in line]

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import (
     APP_ID_URI,
+    CHALLENGE_SCOPES,
     CLIENT_ID,
     OTHER_TENANT_ID,
     PUBLIC_HOST,
@@ -30,7 +31,7 @@ CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 ORGANIZATIONS = "https://login.microsoftonline.com/organizations/v2.0"
 MCP_URL = f"https://{PUBLIC_HOST}/mcp"
 PRM_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
-INVALID_TOKEN = f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}"'
+INVALID_TOKEN = f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}", scope="{CHALLENGE_SCOPES}"'
 # Entra's organizations metadata, abridged: its issuer is a template, not a URL anyone fetched.
 ORGANIZATIONS_METADATA = {
     "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
