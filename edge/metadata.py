@@ -13,7 +13,15 @@ from auth import Settings
 
 from .http import header
 
-__all__ = ["PRM_PREFIX", "Resource", "document_headers", "protected_resource_metadata", "request_host", "resource_for"]
+__all__ = [
+    "PRM_PREFIX",
+    "Resource",
+    "authorization_server",
+    "document_headers",
+    "protected_resource_metadata",
+    "request_host",
+    "resource_for",
+]
 
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
@@ -26,12 +34,22 @@ class BadHost(Exception):
     """The Host header cannot name this resource."""
 
 
+#: The 400 body for a BadHost.
+BAD_HOST_BODY = {"error": "invalid_host", "error_description": "The Host header is malformed"}
+
+
 @dataclass(frozen=True)
 class Resource:
     """The public address of the MCP endpoint and of its metadata document."""
 
     url: str
     metadata_url: str
+
+    @property
+    def origin(self) -> str:
+        """`scheme://host[:port]` of the MCP URL."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 def request_host(scope: Scope) -> str | None:
@@ -81,11 +99,23 @@ def document_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
+def authorization_server(resource: Resource, settings: Settings) -> str:
+    """The issuer identifier a client is sent to (RFC 9728 §2 `authorization_servers`).
+
+    Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
+    `https://login.microsoftonline.com/{tenantid}/v2.0`, which never equals the URL it was
+    fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
+    advertise our own origin instead and serve, there, Entra's document with that concrete
+    issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
+    """
+    return resource.origin if settings.is_multi_tenant else settings.issuer
+
+
 def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str]) -> dict[str, Any]:
     """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
     return {
         "resource": resource.url,
-        "authorization_servers": [settings.issuer],
+        "authorization_servers": [authorization_server(resource, settings)],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",

@@ -19,6 +19,7 @@ from tests.support import (
     ISSUER_V2,
     OTHER_TENANT_ID,
     TENANT_ID,
+    V1_CLIENT,
     SigningKey,
     app_claims,
     mint,
@@ -38,10 +39,6 @@ OKTA = Settings.from_env(
     }
 )
 KEY = SigningKey.generate("k1")
-
-
-# v1 tokens name their client in `appid`, v2 tokens in `azp` ("Access token claims reference").
-V1_CLIENT: dict[str, Any] = {"azp": DROP, "appid": GATEWAY_CLIENT_ID}
 
 
 def at_now(**overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from tests.support import (
-    ALL_SCOPES,
+    CHALLENGE_SCOPES,
     APP_ID_URI,
     CLIENT_ID,
     DROP,
@@ -34,12 +34,14 @@ from tests.support import (
 )
 
 PRM_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
-NO_TOKEN_CHALLENGE = f'Bearer resource_metadata="{PRM_URL}", scope="{ALL_SCOPES}"'
+NO_TOKEN_CHALLENGE = f'Bearer resource_metadata="{PRM_URL}", scope="{CHALLENGE_SCOPES}"'
 INVALID_TOKEN_CHALLENGE = (
-    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}"'
+    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}", '
+    f'scope="{CHALLENGE_SCOPES}"'
 )
 EXPIRED_CHALLENGE = (
-    f'Bearer error="invalid_token", error_description="The access token expired", resource_metadata="{PRM_URL}"'
+    f'Bearer error="invalid_token", error_description="The access token expired", resource_metadata="{PRM_URL}", '
+    f'scope="{CHALLENGE_SCOPES}"'
 )
 
 
@@ -386,7 +388,7 @@ def test_without_a_host_header_the_challenge_names_the_url_host(host: FunctionHo
     response = no_host(host, url_host, body=call_tool("add", {"a": 2, "b": 3}))
 
     assert response.status_code == 401
-    assert challenge(response) == f'Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+    assert challenge(response) == f'Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     assert body_json(response) == {"error": "unauthorized", "error_description": "A bearer token is required"}
 
 
@@ -504,7 +506,7 @@ def test_metadata_uses_the_configured_public_url(make_host, jwks_server: JwksSer
     assert body_json(host.request("GET", "/.well-known/oauth-protected-resource"))["resource"] == "https://mcp.contoso.com/mcp"
     response = host.mcp(None, list_tools())
     assert challenge(response) == (
-        f'Bearer resource_metadata="https://mcp.contoso.com/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+        f'Bearer resource_metadata="https://mcp.contoso.com/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     )
 
 
