@@ -36,7 +36,7 @@ MAX_KID_LENGTH = 128
 # The last second of the year 9999 (datetime's range): later, or before 1970, is no date a token means.
 MAX_NUMERIC_DATE = 253_402_300_799
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
-_KID = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+_KID = re.compile(r"[A-Za-z0-9._~+/=-]+")  # fullmatch: `$` would let a trailing newline through
 
 # Everything PyJWT would check besides the signature is checked below, against `now`.
 _SIGNATURE_ONLY: dict[str, Any] = {
@@ -67,7 +67,7 @@ def read_header(token: str) -> dict[str, Any]:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("missing_kid")
-    if len(kid) > MAX_KID_LENGTH or not _KID.match(kid):
+    if len(kid) > MAX_KID_LENGTH or not _KID.fullmatch(kid):
         raise InvalidToken("malformed_kid")
     # `jku`, `x5u`, `jwk` and `x5c` are never read: the key comes only from the
     # configured JWKS (RFC 8725 §3.10, key selection is the recipient's).

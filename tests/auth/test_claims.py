@@ -197,6 +197,7 @@ def test_app_only_token_without_scp_is_an_access_token():
         ({"kid": ""}, "missing_kid"),
         ({"kid": "k" * 129}, "malformed_kid"),
         ({"kid": "k1\r\nX-Injected: 1"}, "malformed_kid"),
+        ({"kid": "k1\n"}, "malformed_kid"),
         ({"kid": "k 1"}, "malformed_kid"),
     ],
 )
