@@ -12,11 +12,13 @@ import sys
 import azure.functions as func
 
 from auth import ConfigError, JwksCache, Settings
+from auth.startup import log_startup_notices
 
 try:
     settings = Settings.from_env(os.environ)
 except ConfigError as error:
     raise SystemExit(str(error)) from None  # one line naming every bad setting, no stack trace
+log_startup_notices(settings)
 
 # Module-level, so the keys survive warm invocations. Fetching starts now, on a
 # background thread, and overlaps the MCP SDK's import below.

@@ -19,14 +19,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 
-from .challenge import auth_error_answer
+from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .fastpath import FastPath
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
-from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+from .metadata import (
+    BAD_HOST_BODY,
+    MCP_PATH,
+    PRM_PREFIX,
+    BadHost,
+    Resource,
+    document_headers,
+    protected_resource_metadata,
+    request_host,
+    resource_for,
+)
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -36,7 +46,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_BAD_HOST = {"error": "invalid_host", "error_description": "The Host header is malformed"}
+_BAD_HOST = BAD_HOST_BODY
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -52,7 +62,7 @@ class Edge:
         self.mcp_app = mcp_app
         self.fast_path = fast_path
         self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
-        self._all_scopes = " ".join(self.scopes)
+        self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
@@ -88,8 +98,7 @@ class Edge:
             await send_json(send, 400, _BAD_HOST)
             return
         document = protected_resource_metadata(resource, self.settings, self.scopes)
-        # Public metadata: any origin may read it, so browser-based clients can discover us.
-        await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        await send_json(send, 200, document, document_headers(self.settings))
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
@@ -131,10 +140,15 @@ class Edge:
         except ClientGone:
             return
         message = peek_json(body)
+        if message is NOT_JSON:
+            # Answered here, for every revision: a body the edge cannot read is never handed on,
+            # since its tool permission could not be checked (and another parser might read it).
+            await send_json(send, 400, PARSE_ERROR)
+            return
         if isinstance(message, list):
             await send_json(send, 400, BATCH_REFUSED)
             return
-        if message is not NOT_JSON and not is_jsonrpc_message(message):
+        if not is_jsonrpc_message(message):
             # The SDK answers a malformed envelope with -32602 (invalid params), or takes an
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
@@ -150,7 +164,7 @@ class Edge:
 
         Bounded, since Host is the client's to choose; a BadHost is never remembered.
         """
-        memo_key = (scope.get("scheme"), None if self.settings.public_url else header(scope, b"host"))
+        memo_key = (scope.get("scheme"), None if self.settings.public_url else request_host(scope))
         resource = self._resources.get(memo_key)
         if resource is None:
             resource = resource_for(scope, self.settings)
@@ -230,7 +244,10 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
     )
     fast_path = FastPath(server.session_manager.app, mcp_app, security)
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
-    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
+    issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
+    serve_discovery = discovery_handler(
+        UpstreamMetadata(settings.metadata_url), edge.scopes, document_headers(settings), issuer_of
+    )
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
     return edge

@@ -1,8 +1,8 @@
 """What the edge reads of a JSON-RPC body before the SDK does: its envelope and the tool it calls.
 
-Only enough to answer the envelope errors JSON-RPC 2.0 §5 assigns (-32600) and to
-refuse a `tools/call` the caller has no permission for. The SDK parses and
-answers everything else, -32700 for a body that is not JSON included.
+Only enough to answer the errors JSON-RPC 2.0 §5 assigns to the body as a whole
+(-32700 for a body that is not JSON, -32600 for a bad envelope) and to refuse a
+`tools/call` the caller has no permission for. The SDK answers everything else.
 """
 
 from __future__ import annotations
@@ -14,23 +14,37 @@ import pydantic_core
 import mcp_tools
 from auth import Principal
 
-__all__ = ["BATCH_REFUSED", "NOT_JSON", "invalid_request", "is_jsonrpc_message", "missing_permission", "peek_json"]
+__all__ = [
+    "BATCH_REFUSED",
+    "NOT_JSON",
+    "PARSE_ERROR",
+    "invalid_request",
+    "is_jsonrpc_message",
+    "missing_permission",
+    "peek_json",
+]
 
 NOT_JSON = object()
 # MCP 2025-06-18 removed JSON-RPC batching; JSON-RPC 2.0 §5 calls that an Invalid Request.
 BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
+# JSON-RPC 2.0 §5.1: -32700 "Parse error", id null. Written as the SDK's 2026-07-28 path writes it
+# (mcp/server/_streamable_http_modern.py: `id` last, status 400), so both answer the same bytes.
+PARSE_ERROR = {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
 
 
 def peek_json(body: bytes) -> Any:
-    """The parsed body, or NOT_JSON when it is not JSON.
+    """The parsed body, or NOT_JSON when the parser refuses it.
 
-    Read with the parser the SDK's streamable-HTTP transport uses (pydantic_core.from_json),
-    so the edge's permission check and the SDK's dispatch see one and the same message
-    (json.loads and it differ on corner cases), and the fast path can reuse this parse.
+    Read with the parser the SDK's streamable-HTTP transport uses (pydantic_core.from_json), so
+    the permission check and the SDK's dispatch see one and the same message, and the fast path
+    (edge/fastpath.py) reuses this parse. It accepts less than json.loads (no BOM, nesting to 200,
+    no lone surrogates), and what both accept they read alike, so on the 2026-07-28 wire, whose SDK
+    entry uses json.loads, the edge never reads a body differently from the SDK. Every refusal is a
+    ValueError: malformed text or UTF-8, an integer over 4,300 digits, nesting too deep.
     """
     try:
         return pydantic_core.from_json(body)
-    except ValueError:  # invalid JSON or UTF-8, too deep: all ValueError here
+    except ValueError:
         return NOT_JSON
 
 

@@ -13,16 +13,29 @@ from auth import Settings
 
 from .http import header
 
-__all__ = ["PRM_PREFIX", "Resource", "protected_resource_metadata", "resource_for"]
+__all__ = [
+    "PRM_PREFIX",
+    "Resource",
+    "authorization_server",
+    "document_headers",
+    "protected_resource_metadata",
+    "request_host",
+    "resource_for",
+]
 
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
 # RFC 9110 §7.2 Host = uri-host [ ":" port ]: a name or an IP literal, nothing else.
 _HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class BadHost(Exception):
     """The Host header cannot name this resource."""
+
+
+#: The 400 body for a BadHost.
+BAD_HOST_BODY = {"error": "invalid_host", "error_description": "The Host header is malformed"}
 
 
 @dataclass(frozen=True)
@@ -32,13 +45,36 @@ class Resource:
     url: str
     metadata_url: str
 
+    @property
+    def origin(self) -> str:
+        """`scheme://host[:port]` of the MCP URL."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def request_host(scope: Scope) -> str | None:
+    """The Host header; without one, the ASGI `server` entry (host, port), as Starlette's URL reads it.
+
+    The ASGI HTTP scope's `server` is the address the request was received on; AsgiFunctionApp fills
+    it from the invocation's URL, so a request built without a Host header still names its host.
+    """
+    host = header(scope, b"host")
+    if host is not None:
+        return host
+    server = scope.get("server")
+    if not server or not isinstance(server[0], str) or not isinstance(server[1], int):
+        return None  # no server, or a unix socket (path, None)
+    name, port = server
+    name = f"[{name}]" if ":" in name else name  # RFC 3986 §3.2.2: an IPv6 literal in brackets
+    return name if port == _DEFAULT_PORTS.get(scope.get("scheme", "https")) else f"{name}:{port}"
+
 
 def resource_for(scope: Scope, settings: Settings) -> Resource:
-    """From MCP_PUBLIC_URL when set, else from the request's scheme and Host header."""
+    """From MCP_PUBLIC_URL when set, else from the request's scheme and host (request_host)."""
     if settings.public_url:
         url = settings.public_url
     else:
-        host = header(scope, b"host")
+        host = request_host(scope)
         if not host or not _HOST.match(host):
             raise BadHost
         url = f"{scope.get('scheme', 'https')}://{host}{MCP_PATH}"
@@ -47,11 +83,39 @@ def resource_for(scope: Scope, settings: Settings) -> Resource:
     return Resource(url=url, metadata_url=f"{parts.scheme}://{parts.netloc}{PRM_PREFIX}{parts.path}")
 
 
+def document_headers(settings: Settings) -> dict[str, str]:
+    """Headers of the public metadata documents: readable from any origin, cached for an hour.
+
+    RFC 9110 §12.5.5: Vary names the request fields that select the representation. Without
+    MCP_PUBLIC_URL the resource, and every URL derived from it, comes from the request's Host, so
+    a shared cache must not serve one host's document to another: `Vary: Host`. With
+    MCP_PUBLIC_URL the document is the same whatever the Host, and a Vary would only split the
+    cache for nothing.
+    """
+    # Public metadata: any origin may read it, so browser-based clients can discover us.
+    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
+    if not settings.public_url:
+        headers["Vary"] = "Host"
+    return headers
+
+
+def authorization_server(resource: Resource, settings: Settings) -> str:
+    """The issuer identifier a client is sent to (RFC 9728 §2 `authorization_servers`).
+
+    Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
+    `https://login.microsoftonline.com/{tenantid}/v2.0`, which never equals the URL it was
+    fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
+    advertise our own origin instead and serve, there, Entra's document with that concrete
+    issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
+    """
+    return resource.origin if settings.is_multi_tenant else settings.issuer
+
+
 def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str]) -> dict[str, Any]:
     """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
     return {
         "resource": resource.url,
-        "authorization_servers": [settings.issuer],
+        "authorization_servers": [authorization_server(resource, settings)],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",

@@ -2,9 +2,9 @@
 
 Every case is POSTed (unless it says otherwise) to /mcp with a full-permission
 user's bearer token on the project's side and none on the SDK's. Each answer
-must be byte-identical (status, headers but the edge's own x-correlation-id,
-body) except for the cases in EDGE_ANSWERS, where the edge answers itself; each of
-those has its exact expected answer.
+must be identical (status; every header but the edge's own x-correlation-id, with
+its value; the body byte for byte) except for the cases in EDGE_ANSWERS, where the
+edge answers itself; each of those has its exact expected answer.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 from mcp.shared.inbound import encode_header_value
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
+
+from tests.support import CHALLENGE_SCOPES, PUBLIC_HOST
 
 __all__ = ["CASES", "EDGE_ANSWERS", "Case", "EdgeAnswer"]
 
@@ -51,7 +53,7 @@ def _json(value: Any) -> bytes:
 
 def _headers(version: str | None = "2025-11-25", accept: str | None = ACCEPT_BOTH,
              content_type: str | None = "application/json", **extra: str) -> tuple[tuple[str, str], ...]:
-    pairs = [("Host", "calc-mcp.azurewebsites.net")]
+    pairs = [("Host", PUBLIC_HOST)]
     if content_type is not None:
         pairs.append(("Content-Type", content_type))
     if accept is not None:
@@ -161,7 +163,7 @@ CASES: tuple[Case, ...] = (
     handshake("large-argument", _call("add", {"a": 1, "b": 2, "note": LARGE_TEXT})),
     handshake("large-string-as-number", _call("add", {"a": LARGE_TEXT, "b": 2})),
     handshake("deep-arguments", _call("add", {"a": 1, "b": 2, "deep": json.loads("[" * 100 + "]" * 100)})),
-    # envelope and parse errors the SDK answers
+    # parse errors (the edge answers) and envelope errors the SDK answers
     Case("parse-error", b"{", _headers()),
     Case("empty-body", b"", _headers()),
     Case("invalid-utf8", b'{"jsonrpc":"2.0","id":1,"method":"ping","x":"\xff"}', _headers()),
@@ -216,6 +218,7 @@ CASES: tuple[Case, ...] = (
     Case("modern-initialize", _json(_request("initialize", INITIALIZE)), _headers(MODERN, Mcp_Method="initialize")),
     Case("modern-notification", _json({"jsonrpc": "2.0", "method": "notifications/initialized"}), _headers(MODERN)),
     Case("modern-parse-error", b"{", _headers(MODERN)),
+    Case("modern-utf8-bom", b"\xef\xbb\xbf" + _json(_request("ping", _envelope())), _headers(MODERN, Mcp_Method="ping")),
     Case("unsupported-version-header", _json(_request("ping")), _headers("2099-01-01", Mcp_Method="ping")),
     modern("modern-accept-sse-only", "ping", accept="text/event-stream"),
     # headers an attacker may repeat or add
@@ -243,12 +246,23 @@ CASES: tuple[Case, ...] = (
     Case("over-one-mebibyte", _json(_call("add", {"a": 1, "b": 2, "note": "y" * (1024 * 1024)})), _headers()),
 )
 
-_METADATA_URL = "https://calc-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp"
-_SCOPES = "api://6e0c7a0e-6a3b-4b21-8f43-0d2d9a1c7b55/calculator.add api://6e0c7a0e-6a3b-4b21-8f43-0d2d9a1c7b55/calculator.subtract"
+_METADATA_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
+# JSON-RPC 2.0 §5.1, as the SDK's 2026-07-28 entry writes it (edge/jsonrpc.py PARSE_ERROR).
+_PARSE_ERROR = EdgeAnswer(400, b'{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}')
 _INVALID_REQUEST_NULL_ID = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}'
 _METHOD_NOT_ALLOWED = b'{"error":"method_not_allowed","error_description":"Use POST"}'
 
 EDGE_ANSWERS: dict[str, EdgeAnswer] = {
+    # A body the SDK transport's parser (pydantic_core) refuses is never handed on: its tool
+    # permission could not be checked. The handshake path's own answer adds the parser's text
+    # ("Parse error: EOF while parsing ..."); the 2026-07-28 entry reads a BOM that pydantic refuses.
+    "parse-error": _PARSE_ERROR,
+    "empty-body": _PARSE_ERROR,
+    "invalid-utf8": _PARSE_ERROR,
+    "utf8-bom": _PARSE_ERROR,
+    "too-deep": _PARSE_ERROR,
+    "integer-over-4300-digits": _PARSE_ERROR,
+    "modern-utf8-bom": _PARSE_ERROR,
     # MCP 2025-06-18 removed JSON-RPC batching; JSON-RPC 2.0 §5 calls that an Invalid Request.
     # The SDK answers 400 -32602 "Validation error: ..." with pydantic's text.
     "batch": EdgeAnswer(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Batch requests are not supported"}}'),
@@ -267,7 +281,7 @@ EDGE_ANSWERS: dict[str, EdgeAnswer] = {
     "no-token": EdgeAnswer(
         401,
         b'{"error":"unauthorized","error_description":"A bearer token is required"}',
-        extra_headers=((b"www-authenticate", f'Bearer resource_metadata="{_METADATA_URL}", scope="{_SCOPES}"'.encode()),),
+        extra_headers=((b"www-authenticate", f'Bearer resource_metadata="{_METADATA_URL}", scope="{CHALLENGE_SCOPES}"'.encode()),),
     ),
     # RFC 6750 §3.1 insufficient_scope, per tool.
     "missing-permission": EdgeAnswer(

@@ -41,6 +41,13 @@ class Answer:
         """The same answer without the headers `names`."""
         return Answer(self.status, tuple(h for h in self.headers if h[0] not in names), self.body)
 
+    def by_name(self) -> Answer:
+        """The same answer with its headers in name order, keeping the order of repeats.
+
+        RFC 9110 §5.3: the order of fields with different names is not significant.
+        """
+        return Answer(self.status, tuple(sorted(self.headers, key=lambda h: h[0])), self.body)
+
 
 def reference_app(principal: Principal) -> ASGIApp:
     """The SDK's stateless app over this project's tools, the caller already known."""
