@@ -250,6 +250,9 @@ def _this_round(results: dict[str, Any]) -> list[str]:
         "4. **No uvicorn on the Functions entry.** `sse_starlette` imports uvicorn and click only to patch",
         "   uvicorn's shutdown for SSE streams this app never sends; `function_app.py` hides uvicorn for the",
         "   SDK import when uvicorn is not already the server (under uvicorn nothing changes).",
+        "5. **`gc.freeze()` after the app is built.** The imports leave ~90,000 tracked objects that live as",
+        "   long as the process; each full (gen-2) collection walked them all, ~47 ms with every in-flight",
+        "   request waiting (3 passes per 20,000 in-process calls, ~4% of CPU). Frozen, a pass takes ~5 ms.",
     ]
     return lines
 
