@@ -187,7 +187,7 @@ class Edge:
         reset = current_principal.set(principal)
         try:
             # The fast path answers what it can exactly as the SDK would; the SDK's app the rest.
-            if self.fast_path is None or not await self.fast_path.answer(scope, message, send):
+            if self.fast_path is None or not await self.fast_path.answer(inner_scope, replay, message, send):
                 await self.mcp_app(inner_scope, replay, send)
         finally:
             current_principal.reset(reset)

@@ -138,11 +138,15 @@ class FastPath:
             finally:
                 self._ready = False
 
-    async def answer(self, scope: Scope, message: Any, send: Send) -> bool:
-        """Answer the POSTed, already parsed `message` and return True, or return False having sent nothing."""
+    async def answer(self, scope: Scope, receive: Receive, message: Any, send: Send) -> bool:
+        """Answer the POSTed, already parsed `message` and return True, or return False having sent nothing.
+
+        `scope` and `receive` are what the SDK's app would get; the request handed to handlers
+        (`ctx.request_context`) is built from them, so it reads the same path and body.
+        """
         if not self._ready or not isinstance(message, dict) or "id" not in message or "method" not in message:
             return False
-        request = Request(scope)
+        request = Request(scope, receive)
         # Both SDK paths refuse a Content-Type that is not JSON (400) and an Accept without JSON (406).
         if await self._security.validate_request(request, is_post=True) is not None or not check_accept_headers(request)[0]:
             return False
