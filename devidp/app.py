@@ -7,7 +7,7 @@ Paths copy Entra's so that an authority URL such as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,7 @@ def metadata(endpoints: Endpoints, issuer: str, scopes: list[str]) -> dict[str, 
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none", "private_key_jwt"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": sorted(OIDC_SCOPES) + scopes,
         "subject_types_supported": ["pairwise"],
@@ -85,6 +85,7 @@ def build_app(
     server: DevAuthorizationServer,
     key: SigningKey,
     users: Mapping[str, DevUser],
+    extra_routes: Sequence[Route] = (),
 ) -> Starlette:
     """Assemble the Starlette application for one provider instance."""
     resource = server.resource
@@ -157,5 +158,6 @@ def build_app(
         Route(f"{tenant}/discovery/v2.0/keys", jwks),
         Route(f"{tenant}/oauth2/v2.0/authorize", authorize, methods=["GET", "POST"]),
         Route(f"{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        *extra_routes,
     ]
     return Starlette(routes=routes)

@@ -69,7 +69,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """RFC 6749 §4.1 with the store behind it; public clients authenticate with `none`."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 
     def validate_requested_scope(self) -> None:
         _check_resource_parameter(self)
@@ -113,7 +113,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """RFC 6749 §6 with rotation: every use returns a new refresh token and revokes the old one."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken:

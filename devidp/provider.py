@@ -12,6 +12,7 @@ on ``http://127.0.0.1:{port}``.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
 import tempfile
 import threading
@@ -22,12 +23,14 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.routing import Route
 
 from . import defaults
 from .app import Endpoints, build_app
 from .claims import TokenShape, TokenVersion
 from .issuer import TokenIssuer
 from .keys import SigningKey
+from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
 from .registry import ClientRegistration, DevUser, default_clients, default_users
 from .scopes import Resource
@@ -71,6 +74,7 @@ class DevIdentityProvider:
         clock: Callable[[], float] = time.time,
         key: SigningKey | None = None,
         tls: bool = False,
+        managed_identities: Mapping[str, str] | None = None,
     ) -> None:
         _require_loopback(host)
         self.tls = tls
@@ -104,6 +108,14 @@ class DevIdentityProvider:
         #: With ``tls=True``: the self-signed certificate to trust (requests' ``verify=``).
         self.ca_path: Path | None = None
         self.store = Store(clock=clock)
+        #: Managed identities the /msi/token stand-in answers for: client id → object id.
+        self.managed_identities: dict[str, str] = dict(
+            managed_identities
+            if managed_identities is not None
+            else {defaults.DEV_MANAGED_IDENTITY_CLIENT_ID: defaults.DEV_MANAGED_IDENTITY_OBJECT_ID}
+        )
+        #: The secret a caller of the stand-in sends as X-IDENTITY-HEADER (IDENTITY_HEADER on App Service).
+        self.identity_header = secrets.token_urlsafe(24)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -121,7 +133,22 @@ class DevIdentityProvider:
         server = DevAuthorizationServer(
             clients=self.clients, store=self.store, issuer=token_issuer, resource=self.resource, clock=self.clock
         )
-        app = build_app(endpoints=endpoints, issuer=self.issuer, server=server, key=self.key, users=self.users)
+        identity = managed_identity_endpoint(
+            key=self.key,
+            issuer=self.issuer,
+            tenant_id=self.tenant_id,
+            identities=self.managed_identities,
+            identity_header=self.identity_header,
+            clock=self.clock,
+        )
+        app = build_app(
+            endpoints=endpoints,
+            issuer=self.issuer,
+            server=server,
+            key=self.key,
+            users=self.users,
+            extra_routes=[Route(MANAGED_IDENTITY_PATH, identity, methods=["GET"])],
+        )
         certfile = keyfile = None
         if self.tls:
             self._tls_dir = tempfile.TemporaryDirectory(prefix="devidp-tls-")
@@ -210,6 +237,11 @@ class DevIdentityProvider:
     @property
     def metadata_url(self) -> str:
         return self.endpoints.metadata_url
+
+    @property
+    def identity_endpoint(self) -> str:
+        """The managed-identity stand-in: what App Service puts in IDENTITY_ENDPOINT."""
+        return f"{self.url}{MANAGED_IDENTITY_PATH}"
 
     @property
     def app_id_uri(self) -> str:

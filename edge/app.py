@@ -11,7 +11,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +26,9 @@ from .http import BodyTooLarge, ClientGone, header, header_values, read_body, se
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
 from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+
+if TYPE_CHECKING:
+    from front.settings import FrontSettings
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -53,6 +56,8 @@ class Edge:
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
         self._resources: dict[tuple[Any, str | None], Resource] = {}
+        #: True when the OAuth front is on: RFC 9728 `authorization_servers` is then this origin.
+        self.authorization_server_is_origin = False
 
     def add_route(self, path: str, handler: Handler) -> None:
         """Serve `path` (exactly) with `handler`, ahead of the 404."""
@@ -83,7 +88,8 @@ class Edge:
         except BadHost:
             await send_json(send, 400, _BAD_HOST)
             return
-        document = protected_resource_metadata(resource, self.settings, self.scopes)
+        server = resource.origin if self.authorization_server_is_origin else self.settings.issuer
+        document = protected_resource_metadata(resource, server, self.scopes)
         # Public metadata: any origin may read it, so browser-based clients can discover us.
         await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
 
@@ -211,8 +217,12 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
-    """The whole application as ASGI: the edge in front of the SDK's stateless JSON app."""
+def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+    """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
+
+    With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
+    authorization server this origin advertises; its package is imported only then.
+    """
     keys = keys or JwksCache(settings.jwks_uri)
     mcp_app = mcp_tools.build_server().streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -224,6 +234,13 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(mcp_app))
+    if front is not None:
+        from front.routes import build_front, install
+
+        # The front is the authorization server here, and not an OpenID provider: no
+        # openid-configuration, and its own RFC 8414 document instead of the issuer's.
+        install(edge, build_front(settings, front, edge.scopes))
+        return edge
     serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)

@@ -32,6 +32,12 @@ class Resource:
     url: str
     metadata_url: str
 
+    @property
+    def origin(self) -> str:
+        """`scheme://host[:port]`: the OAuth front's issuer identifier."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
 
 def resource_for(scope: Scope, settings: Settings) -> Resource:
     """From MCP_PUBLIC_URL when set, else from the request's scheme and Host header."""
@@ -47,11 +53,14 @@ def resource_for(scope: Scope, settings: Settings) -> Resource:
     return Resource(url=url, metadata_url=f"{parts.scheme}://{parts.netloc}{PRM_PREFIX}{parts.path}")
 
 
-def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str]) -> dict[str, Any]:
-    """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
+def protected_resource_metadata(resource: Resource, authorization_server: str, scopes: list[str]) -> dict[str, Any]:
+    """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks.
+
+    `authorization_server` is the issuer, or this origin when the OAuth front is on.
+    """
     return {
         "resource": resource.url,
-        "authorization_servers": [settings.issuer],
+        "authorization_servers": [authorization_server],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",
