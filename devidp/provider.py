@@ -251,6 +251,18 @@ class DevIdentityProvider:
         """The full scope string of one API scope, e.g. ``api://{id}/calculator.add``."""
         return f"{self.resource.app_id_uri}/{name}"
 
+    @property
+    def access_token_lifetime(self) -> int:
+        """Seconds an access token lives (its `expires_in`)."""
+        return self._lifetimes[0]
+
+    @access_token_lifetime.setter
+    def access_token_lifetime(self, seconds: int) -> None:
+        # Tests shorten it to watch a client refresh, without restarting the provider.
+        self._lifetimes = (seconds, self._lifetimes[1])
+        if self._token_issuer is not None:
+            self._token_issuer.access_token_lifetime = seconds
+
     # -- minting without HTTP, for tests of resource servers -----------------------
 
     def _make_issuer(self) -> TokenIssuer:
