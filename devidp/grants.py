@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidGrantError, InvalidRequestError, OAuth2Error, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from .registry import DevUser
@@ -74,6 +74,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def validate_requested_scope(self) -> None:
         _check_resource_parameter(self)
         user_scope(self.request.payload.scope, self.server.resource, self.request.client.scopes)
+
+    def create_authorization_response(self, redirect_uri: str, grant_user: Any) -> Any:
+        if not grant_user:
+            # Entra's wording when the person declines ("AADSTS65004").
+            raise AccessDeniedError("AADSTS65004: User declined to consent to access the app.", redirect_uri=redirect_uri)
+        return super().create_authorization_response(redirect_uri, grant_user)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         data = request.payload.data

@@ -93,8 +93,12 @@ class Browser:
         self.pages.append(response)
         return response
 
-    def sign_in(self, url: str, stop_at: str, *, decision: str = "approve", max_steps: int = 12) -> str:
-        """Follow `url` through consent pages (approving) until a redirect to `stop_at`; return that URL."""
+    def sign_in(self, url: str, stop_at: str, *, decisions: tuple[str, ...] = (), max_steps: int = 12) -> str:
+        """Follow `url` through consent pages until a redirect to `stop_at`; return that URL.
+
+        `decisions` answers the forms in order (then "approve").
+        """
+        answers = list(decisions)
         method, data = "GET", None
         for _ in range(max_steps):
             response = self.request(method, url, data=data)
@@ -107,6 +111,7 @@ class Browser:
             if response.status_code != 200:
                 raise AssertionError(f"sign-in stopped at {response.status_code}: {response.text[:500]}")
             form = read_form(response.text)
+            decision = answers.pop(0) if answers else "approve"
             data = {**form.fields, form.buttons[decision]: decision}
             if self.remember:
                 data["remember"] = "yes"

@@ -77,6 +77,21 @@ def front_stack() -> Iterator[FrontStack]:
 
 
 @pytest.fixture(autouse=True)
+def _quiet_test_clients() -> Iterator[None]:
+    """The tests' own HTTP clients log each URL at INFO, and a browser's URLs carry codes and sealed
+    states: that is the client's log, not the server's, so it stays out of the suite's log audit."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("httpx", "httpx2", "httpcore")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
 def _reset_provider(request: pytest.FixtureRequest) -> None:
     if "front_stack" in request.fixturenames:
         stack: FrontStack = request.getfixturevalue("front_stack")

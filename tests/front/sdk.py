@@ -17,6 +17,12 @@ from .browser import Browser
 from .conftest import REDIRECT_URI
 
 
+def remember_sealed(value: str) -> str:
+    """Register a sealed value (no dots) with the log audit, which scans the segments after a token's first dot."""
+    remember_token(f"sealed.{value}")
+    return value
+
+
 class MemoryStorage:
     """TokenStorage kept in memory; every token it sees is registered with the log audit."""
 
@@ -30,13 +36,14 @@ class MemoryStorage:
     async def set_tokens(self, tokens: OAuthToken) -> None:
         remember_token(tokens.access_token)
         if tokens.refresh_token:
-            remember_token(tokens.refresh_token)
+            remember_sealed(tokens.refresh_token)
         self.tokens = tokens
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         return self.client_info
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        remember_sealed(client_info.client_id)
         self.client_info = client_info
 
 
@@ -61,7 +68,7 @@ class Person:
         query = {k: v[0] for k, v in parse_qs(urlsplit(self.landed).query).items()}
         if "code" not in query:
             raise AssertionError(f"no code: {query}")
-        remember_token(query["code"])
+        remember_sealed(query["code"])
         return AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
 
 

@@ -15,7 +15,7 @@ from tests.support import remember_token
 
 from .browser import Browser
 from .conftest import REDIRECT_URI, DocumentServer, FrontStack
-from .sdk import only_scope
+from .sdk import only_scope, remember_sealed
 
 
 def drive(front_stack: FrontStack, *flags: str, ca_path: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -40,8 +40,10 @@ def drive(front_stack: FrontStack, *flags: str, ca_path: str | None = None) -> t
                 process.stdin.write(f"CALLBACK {landed}\n")
                 process.stdin.flush()
             elif kind == "TOKENS":
-                for token in json.loads(value):
-                    remember_token(token)
+                access, *refresh = json.loads(value)
+                remember_token(access)
+                for sealed in refresh:
+                    remember_sealed(sealed)
             elif kind == "RESULT":
                 results.append(json.loads(value))
             elif kind == "ERROR":
