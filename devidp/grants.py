@@ -156,7 +156,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """RFC 6749 §4.4 with Entra's `{resource}/.default` rule; the token carries the app's roles."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
     def validate_requested_scope(self) -> None:
         _check_resource_parameter(self)
