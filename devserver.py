@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(instructions(mcp_url, idp), flush=True)
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
-        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info")
+        # With the front on, request lines would carry codes and sealed states in their query strings.
+        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info", access_log=not args.front)
         uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it shut down on; stopping is what was asked for

@@ -386,3 +386,21 @@ def test_a_token_request_for_a_foreign_resource_is_invalid_target(front_stack: F
     response = token_request(front_stack.origin, grant_type="refresh_token", client_id=client_id, refresh_token="x", resource="https://evil.example/mcp")
 
     expect_token_error(response, 400, "invalid_target", "The resource parameter does not name this MCP server")
+
+
+def test_the_front_signs_in_with_a_client_secret_too(front_stack: FrontStack) -> None:
+    # Locally the upstream client may use a secret instead of the managed identity's assertion.
+    from devidp import defaults
+
+    server, thread, origin, _ = start_front(
+        front_stack.idp, OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID="", OAUTH_FRONT_CLIENT_SECRET=defaults.DEV_FRONT_CLIENT_SECRET
+    )
+    try:
+        stack = FrontStack(idp=front_stack.idp, clock=front_stack.clock, origin=origin, env=front_stack.env)
+        tokens = tokens_for(stack, register(origin))
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)
+
+    assert sorted(tokens) == ["access_token", "expires_in", "refresh_token", "scope", "token_type"]
+    assert tokens["scope"] == front_stack.idp.scope("calculator.add")
