@@ -11,6 +11,7 @@ import os
 import azure.functions as func
 
 from auth import ConfigError, JwksCache, Settings
+from auth.startup import log_startup_notices
 
 problems: list[str] = []
 try:
@@ -26,6 +27,7 @@ if os.environ.get("OAUTH_FRONT", "").strip():
     problems += front_errors
 if problems or settings is None:
     raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
+log_startup_notices(settings)
 
 # Module-level, so the keys survive warm invocations. Fetching starts now, on a
 # background thread, and overlaps the MCP SDK's import below.

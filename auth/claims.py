@@ -17,7 +17,7 @@ from jwt import PyJWK
 from jwt.exceptions import InvalidSignatureError, PyJWTError
 
 from .errors import InvalidToken, TokenExpired
-from .settings import Settings
+from .settings import Settings, TrustedIssuer, is_tenant_id
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -136,7 +136,7 @@ def _validate_iat(value: Any, now: float, leeway: float) -> None:
 def _validate_issuer_and_audience(claims: Mapping[str, Any], settings: Settings) -> None:
     issuer = claims["iss"]
     # Exact string comparison (RFC 7519 §4.1.1 and RFC 8725 §3.8): no prefix, suffix or case games.
-    trusted = next((t for t in settings.trusted_issuers if isinstance(issuer, str) and issuer == t.issuer), None)
+    trusted = next((t for t in _trusted_issuers(claims, settings) if isinstance(issuer, str) and issuer == t.issuer), None)
     if trusted is None:
         raise InvalidToken("bad_issuer")
     audience = claims["aud"]
@@ -146,7 +146,25 @@ def _validate_issuer_and_audience(claims: Mapping[str, Any], settings: Settings)
         raise InvalidToken("bad_audience")
 
 
+def _trusted_issuers(claims: Mapping[str, Any], settings: Settings) -> tuple[TrustedIssuer, ...]:
+    if not settings.is_multi_tenant:
+        return settings.trusted_issuers
+    # Multi-tenant: the issuer is the token's own tenant's, built from its `tid` and matched exactly.
+    # Microsoft ("Access tokens: Validate the issuer", multi-tenant apps): check that `tid` is a GUID
+    # and that the issuer and `tid` match, rather than skipping the issuer check for common/organizations.
+    tenant = claims.get("tid")
+    if not isinstance(tenant, str) or not is_tenant_id(tenant):
+        return ()
+    return settings.issuers_for_tenant(tenant)
+
+
 def _validate_tenant(claims: Mapping[str, Any], settings: Settings) -> None:
+    if settings.is_multi_tenant:
+        # `tid` was checked against `iss` above; now it must be on OAUTH_ALLOWED_TENANTS.
+        tenant = claims.get("tid")
+        if not isinstance(tenant, str) or not settings.tenant_allowed(tenant):
+            raise InvalidToken("tenant_not_allowed")
+        return
     if settings.tenant_id is None:
         return
     tenant = claims.get("tid")

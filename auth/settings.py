@@ -12,14 +12,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["ConfigError", "Settings", "TrustedIssuer", "is_loopback_host"]
+__all__ = ["CONSUMERS_TENANT_ID", "ConfigError", "Settings", "TrustedIssuer", "is_loopback_host", "is_tenant_id"]
 
-# Entra's issuers for one tenant (Microsoft identity platform, "Access tokens: Token
-# formats / iss claim"): v2.0 tokens name the tenant under login.microsoftonline.com,
-# v1.0 tokens under sts.windows.net.
-_ENTRA_V2_ISSUER = re.compile(r"^https://login\.microsoftonline\.com/(?P<tid>[0-9a-fA-F-]{36})/v2\.0$")
-_ENTRA_V1_ISSUER = re.compile(r"^https://sts\.windows\.net/(?P<tid>[0-9a-fA-F-]{36})/$")
-_ENTRA_MULTI_TENANT = re.compile(r"^https://login\.microsoftonline\.com/(common|organizations|consumers)(/|$)")
+# Entra's authority hosts, one per cloud, each with the host of its v1.0 issuer.
+# - v2.0 tokens say `https://{authority host}/{tid}/v2.0`, v1.0 tokens `https://{v1 host}/{tid}/`
+#   ("Access token claims reference: iss", learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+# - Authority hosts of the national clouds: "National clouds",
+#   learn.microsoft.com/entra/identity-platform/authentication-national-cloud (US Government:
+#   login.microsoftonline.us; China operated by 21Vianet: login.partner.microsoftonline.cn, earlier
+#   login.chinacloudapi.cn, which MSAL still names).
+# - v1.0 issuer hosts: sts.windows.net in the global and US Government clouds, sts.chinacloudapi.cn in
+#   China (Microsoft Q&A, "What are the token issuers for the sovereign cloud", questions/1190472).
+# A token from another cloud fails the exact issuer match, or (v1.0 global vs US Government, same
+# host) the tenant pin and the signature: a tenant lives in one cloud and each cloud has its own keys.
+_CLOUD_V1_HOSTS = {
+    "login.microsoftonline.com": "sts.windows.net",
+    "login.microsoftonline.us": "sts.windows.net",
+    "login.partner.microsoftonline.cn": "sts.chinacloudapi.cn",
+    "login.chinacloudapi.cn": "sts.chinacloudapi.cn",
+}
+# A v1.0 issuer configured as OAUTH_ISSUER names its cloud's v2.0 authority by this map.
+_V1_HOST_AUTHORITY = {"sts.windows.net": "login.microsoftonline.com", "sts.chinacloudapi.cn": "login.chinacloudapi.cn"}
+# External ID (CIAM) tenants: `https://{tenant id or subdomain}.ciamlogin.com/{tid}/v2.0`, keys under the
+# same host (External ID "Customize the token endpoints"/"Validate tokens"). No v1.0 issuer is documented.
+_CIAM_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.ciamlogin\.com$")
+_ENTRA_V2_ISSUER = re.compile(r"^https://(?P<host>[a-z0-9.-]+)/(?P<tid>[0-9a-fA-F-]{36})/v2\.0$")
+_ENTRA_V1_ISSUER = re.compile(r"^https://(?P<host>sts\.windows\.net|sts\.chinacloudapi\.cn)/(?P<tid>[0-9a-fA-F-]{36})/$")
+_CLOUD_HOSTS = "|".join(re.escape(host) for host in _CLOUD_V1_HOSTS)
+_ENTRA_MULTI_TENANT = re.compile(rf"^https://({_CLOUD_HOSTS})/(common|organizations|consumers)(/|$)")
+# With OAUTH_ALLOWED_TENANTS: the `organizations` or `common` v2.0 authority of a cloud, or of a
+# loopback development provider (devidp) that copies Entra's paths.
+_MULTI_TENANT_AUTHORITY = re.compile(r"^(?P<authority>https?://[^/?#]+)/(organizations|common)/v2\.0$")
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: Personal Microsoft accounts ("Access token claims reference: tid"); refused unless listed explicitly.
+CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # RFC 6750 §3 scope-token characters: printable ASCII except space, double quote and backslash, so
 # every value can sit inside a quoted WWW-Authenticate parameter as it is.
 _TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
@@ -50,32 +76,63 @@ class Settings:
     jwks_uri: str
     scope_prefix: str
     metadata_url: str
-    app_id_uri: str | None = None
+    #: The API's identifier URIs; the first one names the advertised scopes.
+    app_id_uris: tuple[str, ...] = ()
     tenant_id: str | None = None
     public_url: str | None = None
     allowed_origins: frozenset[str] = frozenset()
+    #: Entra: `scheme://host` of the v2.0 authority (a cloud's login host, or a CIAM host).
+    authority: str | None = None
+    #: Entra: `https://host` of the v1.0 issuer of that cloud; None where no v1.0 issuer exists (CIAM).
+    v1_issuer_base: str | None = None
+    #: Multi-tenant (OAUTH_ALLOWED_TENANTS): the listed tenant ids; None for a single tenant.
+    allowed_tenants: frozenset[str] | None = None
+    #: OAUTH_ALLOWED_TENANTS contains `*`.
+    any_tenant: bool = False
+
+    @property
+    def app_id_uri(self) -> str | None:
+        """The App ID URI that prefixes the advertised scopes."""
+        return self.app_id_uris[0] if self.app_id_uris else None
 
     @property
     def is_entra(self) -> bool:
-        return self.tenant_id is not None
+        return self.authority is not None
+
+    @property
+    def is_multi_tenant(self) -> bool:
+        return self.allowed_tenants is not None
 
     @property
     def trusted_issuers(self) -> tuple[TrustedIssuer, ...]:
-        """Each accepted (iss, aud) pairing.
-
-        Entra: a v2.0 token always carries the client id as `aud`; a v1.0 token
-        carries the App ID URI or the client id, depending on how the client
-        asked ("Access tokens: Payload claims / aud"). Elsewhere both are exact.
-        """
-        if self.tenant_id is None:
+        """Each accepted (iss, aud) pairing; empty when multi-tenant, where they depend on each token's `tid`."""
+        if self.authority is None:
             return (TrustedIssuer(self.issuer, frozenset({self.audience})),)
-        v1_audiences = {self.audience}
-        if self.app_id_uri:
-            v1_audiences.add(self.app_id_uri)
-        return (
-            TrustedIssuer(f"https://login.microsoftonline.com/{self.tenant_id}/v2.0", frozenset({self.audience})),
-            TrustedIssuer(f"https://sts.windows.net/{self.tenant_id}/", frozenset(v1_audiences)),
-        )
+        if self.tenant_id is None:
+            return ()
+        return self.issuers_for_tenant(self.tenant_id)
+
+    def issuers_for_tenant(self, tenant_id: str) -> tuple[TrustedIssuer, ...]:
+        """Entra's v2.0 and v1.0 issuers for one tenant, with the `aud` values allowed beside each.
+
+        A v2.0 token always carries the client id as `aud`; a v1.0 token carries an
+        App ID URI or the client id, depending on how the client asked ("Access
+        token claims reference: aud").
+        """
+        v2 = TrustedIssuer(f"{self.authority}/{tenant_id}/v2.0", frozenset({self.audience}))
+        if self.v1_issuer_base is None:
+            return (v2,)
+        v1_audiences = frozenset({self.audience, *self.app_id_uris})
+        return (v2, TrustedIssuer(f"{self.v1_issuer_base}/{tenant_id}/", v1_audiences))
+
+    def tenant_allowed(self, tenant_id: str) -> bool:
+        """Multi-tenant: is this (GUID) tenant on the allow-list? Consumers only when listed by id."""
+        tenant = tenant_id.lower()
+        if self.allowed_tenants is None:
+            return False
+        if tenant in self.allowed_tenants:
+            return True
+        return self.any_tenant and tenant != CONSUMERS_TENANT_ID
 
     def scope_string(self, permission: str) -> str:
         """The scope a client requests for a permission, e.g. `api://{id}/calculator.add`."""
@@ -102,24 +159,40 @@ class Settings:
         metadata_url = read("OAUTH_METADATA_URL")
         public_url = read("MCP_PUBLIC_URL")
         origins_value = read("MCP_ALLOWED_ORIGINS")
+        tenants_value = read("OAUTH_ALLOWED_TENANTS")
 
-        tenant_id = None
+        tenant_id = authority = v1_issuer_base = None
+        allowed_tenants, any_tenant = _allowed_tenants(tenants_value, problems)
         if issuer is not None:
             problem = _url_problem(issuer)
+            multi_tenant = _MULTI_TENANT_AUTHORITY.match(issuer)
             if problem:
                 problems.append(f"OAUTH_ISSUER {problem}")
+            elif tenants_value is not None:
+                authority = multi_tenant.group("authority") if multi_tenant else None
+                if authority is None or not _is_multi_tenant_host(authority):
+                    problems.append(
+                        "OAUTH_ALLOWED_TENANTS needs OAUTH_ISSUER to be a multi-tenant authority such as "
+                        "https://login.microsoftonline.com/organizations/v2.0"
+                    )
+                else:
+                    host = urlsplit(authority).hostname or ""
+                    # A loopback development provider copies the global cloud's token shapes.
+                    v1_issuer_base = f"https://{_CLOUD_V1_HOSTS.get(host, 'sts.windows.net')}"
             elif _ENTRA_MULTI_TENANT.match(issuer):
                 problems.append("OAUTH_ISSUER must name your tenant id, not common/organizations/consumers")
             else:
-                entra = _ENTRA_V2_ISSUER.match(issuer) or _ENTRA_V1_ISSUER.match(issuer)
-                tenant_id = entra.group("tid").lower() if entra else None
+                tenant_id, authority, v1_issuer_base = _single_tenant(issuer)
         if audience is not None and not _TOKEN_CHARS.match(audience):
             problems.append("OAUTH_AUDIENCE must not contain spaces or control characters")
         for name, url in (("OAUTH_JWKS_URI", jwks_uri), ("OAUTH_METADATA_URL", metadata_url)):
             problem = _url_problem(url) if url else None
             if problem:
                 problems.append(f"{name} {problem}")
-        if app_id_uri is not None and (":" not in app_id_uri or not _TOKEN_CHARS.match(app_id_uri)):
+        # Several identifier URIs (e.g. api://{id} and the MCP URL) may be comma-separated; a v1.0 token's
+        # `aud` may be any of them, and the first one names the advertised scopes.
+        app_id_uris = tuple(dict.fromkeys(u.strip() for u in (app_id_uri or "").split(",") if u.strip()))
+        if app_id_uri is not None and (not app_id_uris or any(":" not in u or not _TOKEN_CHARS.match(u) for u in app_id_uris)):
             problems.append("OAUTH_APP_ID_URI must be a URI such as api://<client id>")
         if scope_prefix is not None and not _TOKEN_CHARS.match(scope_prefix):
             problems.append("OAUTH_SCOPE_PREFIX must not contain spaces")
@@ -141,14 +214,15 @@ class Settings:
             raise ConfigError(problems)
         assert issuer is not None and audience is not None and jwks_uri is not None
 
-        if tenant_id is not None and app_id_uri is None:
-            app_id_uri = f"api://{audience}"
+        entra = authority is not None
+        if entra and not app_id_uris:
+            app_id_uris = (f"api://{audience}",)
         if scope_prefix is None:
             # Entra scopes are requested as "{App ID URI}/{name}"; a bare name is taken as a
             # Microsoft Graph scope (AADSTS650053). Okta and most others use bare names.
-            scope_prefix = f"{app_id_uri}/" if tenant_id is not None else ""
+            scope_prefix = f"{app_id_uris[0]}/" if entra else ""
         if metadata_url is None:
-            well_known = "openid-configuration" if tenant_id is not None else "oauth-authorization-server"
+            well_known = "openid-configuration" if entra else "oauth-authorization-server"
             metadata_url = f"{issuer.rstrip('/')}/.well-known/{well_known}"
         return cls(
             issuer=issuer,
@@ -156,11 +230,57 @@ class Settings:
             jwks_uri=jwks_uri,
             scope_prefix=scope_prefix,
             metadata_url=metadata_url,
-            app_id_uri=app_id_uri,
+            app_id_uris=app_id_uris,
             tenant_id=tenant_id,
             public_url=public_url.rstrip("/") if public_url else None,
             allowed_origins=frozenset(allowed_origins),
+            authority=authority,
+            v1_issuer_base=v1_issuer_base,
+            allowed_tenants=allowed_tenants,
+            any_tenant=any_tenant,
         )
+
+
+def is_tenant_id(value: str) -> bool:
+    """An Entra tenant id as tokens carry it: a lower-case GUID."""
+    return _TENANT_ID.fullmatch(value) is not None  # fullmatch: `$` would let a trailing newline through
+
+
+def _allowed_tenants(value: str | None, problems: list[str]) -> tuple[frozenset[str] | None, bool]:
+    """OAUTH_ALLOWED_TENANTS: comma-separated tenant ids, and/or `*` for any tenant."""
+    if value is None:
+        return None, False
+    entries = [entry.strip().lower() for entry in value.split(",") if entry.strip()]
+    bad = [entry for entry in entries if entry != "*" and not is_tenant_id(entry)]
+    for entry in bad:
+        problems.append(f"OAUTH_ALLOWED_TENANTS entry {entry!r} must be a tenant id (a GUID) or *")
+    if not entries:
+        problems.append("OAUTH_ALLOWED_TENANTS must list tenant ids or *")
+    return frozenset(e for e in entries if e != "*" and e not in bad), "*" in entries
+
+
+def _is_multi_tenant_host(authority: str) -> bool:
+    parts = urlsplit(authority)
+    if parts.scheme == "https" and parts.port is None and parts.hostname in _CLOUD_V1_HOSTS:
+        return True
+    return is_loopback_host(parts.hostname)  # devidp, for development and tests
+
+
+def _single_tenant(issuer: str) -> tuple[str | None, str | None, str | None]:
+    """(tenant id, v2.0 authority, v1.0 issuer base) of an Entra issuer; all None for any other issuer."""
+    v2 = _ENTRA_V2_ISSUER.match(issuer)
+    if v2 is not None:
+        host = v2.group("host")
+        if host in _CLOUD_V1_HOSTS:
+            return v2.group("tid").lower(), f"https://{host}", f"https://{_CLOUD_V1_HOSTS[host]}"
+        if _CIAM_HOST.match(host):
+            return v2.group("tid").lower(), f"https://{host}", None
+        return None, None, None
+    v1 = _ENTRA_V1_ISSUER.match(issuer)
+    if v1 is not None:
+        host = v1.group("host")
+        return v1.group("tid").lower(), f"https://{_V1_HOST_AUTHORITY[host]}", f"https://{host}"
+    return None, None, None
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -18,9 +18,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=defaults.DEV_PORT, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--tls", action="store_true", help="serve https with a throwaway self-signed certificate")
     parser.add_argument("--v1", action="store_true", help="issue v1.0-shaped access tokens")
+    parser.add_argument(
+        "--tenant", action="append", default=[], metavar="TID",
+        help="serve another tenant under /TID beside the default one (repeatable), for multi-tenant tests",
+    )
     args = parser.parse_args()
-    with DevIdentityProvider(port=args.port, tls=args.tls, access_token_version=1 if args.v1 else 2) as idp:
+    version = 1 if args.v1 else 2
+    with DevIdentityProvider(port=args.port, tls=args.tls, access_token_version=version, other_tenant_ids=args.tenant) as idp:
         print(f"issuer:    {idp.issuer}")
+        for tid in idp.tenant_ids[1:]:
+            print(f"issuer:    {idp.issuer_of(tid)}")
+        if len(idp.tenant_ids) > 1:
+            print(f"multi-tenant authority: {idp.organizations_issuer} (keys: {idp.common_jwks_uri})")
         print(f"metadata:  {idp.metadata_url}")
         print(f"authority: {idp.authority}")
         if idp.ca_path is not None:

@@ -2,7 +2,9 @@
 
 Paths copy Entra's so that an authority URL such as
 ``http://127.0.0.1:8001/{tenant}`` works the way
-``https://login.microsoftonline.com/{tenant}`` does.
+``https://login.microsoftonline.com/{tenant}`` does, for each tenant the
+provider serves, and ``/organizations`` and ``/common`` work as Entra's
+tenant-independent authorities.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .oauth import DevAuthorizationServer, ParamsRequest
 from .registry import DevUser
 from .scopes import OIDC_SCOPES, user_scope
 
-__all__ = ["Endpoints", "build_app", "metadata"]
+__all__ = ["MULTI_TENANT_AUTHORITIES", "Endpoints", "TenantSite", "build_app", "metadata"]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -78,19 +80,58 @@ def metadata(endpoints: Endpoints, issuer: str, scopes: list[str]) -> dict[str, 
     }
 
 
+@dataclass(frozen=True)
+class TenantSite:
+    """One tenant the provider serves: its URLs, the `iss` of its v2 tokens and the server that issues them."""
+
+    endpoints: Endpoints
+    issuer: str
+    server: DevAuthorizationServer
+
+
+#: Entra's tenant-independent authorities. Their metadata names the issuer as a template
+#: (`{base}/{tenantid}/v2.0`); here a sign-in through them lands in the provider's home tenant,
+#: where the development users live. Their JWKS is the common key set every tenant signs with.
+MULTI_TENANT_AUTHORITIES = ("organizations", "common")
+
+
 def build_app(
-    *,
+    *, sites: Sequence[TenantSite], key: SigningKey, users: Mapping[str, DevUser], extra_routes: Sequence[Route] = ()
+) -> Starlette:
+    """Assemble the Starlette application: each tenant under `/{tid}`, the first one also at the root,
+    the `organizations`/`common` authorities, and `extra_routes` (the managed-identity stand-in)."""
+    home = sites[0]
+    resource = home.server.resource
+    scopes = [resource.app_id_uri.rstrip("/") + "/" + s for s in resource.scopes]
+    routes: list[Route] = []
+    for site in sites:
+        routes += _site_routes(site.endpoints, metadata(site.endpoints, site.issuer, scopes), site.server, key, users)
+    home_document = metadata(home.endpoints, home.issuer, scopes)
+
+    async def home_discovery(request: Request) -> Response:
+        return JSONResponse(home_document)
+
+    routes += [
+        Route("/.well-known/openid-configuration", home_discovery),
+        Route("/.well-known/oauth-authorization-server", home_discovery),
+    ]
+    for authority in MULTI_TENANT_AUTHORITIES:
+        endpoints = Endpoints(base_url=home.endpoints.base_url, tenant_id=authority)
+        template = metadata(endpoints, f"{endpoints.base_url}/{{tenantid}}/v2.0", scopes)
+        routes += _site_routes(endpoints, template, home.server, key, users)
+    return Starlette(routes=[*routes, *extra_routes])
+
+
+def _site_routes(
     endpoints: Endpoints,
-    issuer: str,
+    document: dict[str, Any],
     server: DevAuthorizationServer,
     key: SigningKey,
     users: Mapping[str, DevUser],
-    extra_routes: Sequence[Route] = (),
-) -> Starlette:
-    """Assemble the Starlette application for one provider instance."""
+) -> list[Route]:
+    """Discovery, JWKS, authorize (consent) and token under `/{endpoints.tenant_id}`."""
     resource = server.resource
     prefix = resource.app_id_uri.rstrip("/") + "/"
-    document = metadata(endpoints, issuer, [prefix + s for s in resource.scopes])
     tenant = f"/{endpoints.tenant_id}"
 
     async def discovery(request: Request) -> Response:
@@ -147,17 +188,13 @@ def build_app(
         pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         return server.create_token_response(params_request(request, pairs))  # type: ignore[no-any-return]
 
-    routes = [
+    return [
         Route(f"{tenant}/v2.0/.well-known/openid-configuration", discovery),
         Route(f"{tenant}/v2.0/.well-known/oauth-authorization-server", discovery),
         # RFC 8414 §3.1: insert the well-known segment before the issuer's path.
         Route(f"/.well-known/oauth-authorization-server{tenant}/v2.0", discovery),
         Route(f"/.well-known/openid-configuration{tenant}/v2.0", discovery),
-        Route("/.well-known/openid-configuration", discovery),
-        Route("/.well-known/oauth-authorization-server", discovery),
         Route(f"{tenant}/discovery/v2.0/keys", jwks),
         Route(f"{tenant}/oauth2/v2.0/authorize", authorize, methods=["GET", "POST"]),
         Route(f"{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
-        *extra_routes,
     ]
-    return Starlette(routes=routes)

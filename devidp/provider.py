@@ -26,7 +26,7 @@ import uvicorn
 from starlette.routing import Route
 
 from . import defaults
-from .app import Endpoints, build_app
+from .app import Endpoints, TenantSite, build_app
 from .claims import TokenShape, TokenVersion
 from .issuer import TokenIssuer
 from .keys import SigningKey
@@ -53,6 +53,9 @@ class DevIdentityProvider:
     ``https://sts.windows.net/{tenant_id}/``; `app_id_uri` to ``api://{api_client_id}``.
     `clock` is read for every timestamp, so tests can move time instead of sleeping.
     `tls` serves https with a throwaway self-signed certificate (`ca_path`), for MSAL.
+    `other_tenant_ids` are more tenants served beside `tenant_id`, each under `/{tid}` with its own
+    store and issuer (``{url}/{tid}/v2.0``, v1 ``https://sts.windows.net/{tid}/``), all signing with
+    the one key that `/common/discovery/v2.0/keys` publishes, as Entra's tenants share theirs.
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class DevIdentityProvider:
         clock: Callable[[], float] = time.time,
         key: SigningKey | None = None,
         tls: bool = False,
+        other_tenant_ids: Iterable[str] = (),
         managed_identities: Mapping[str, str] | None = None,
     ) -> None:
         _require_loopback(host)
@@ -81,6 +85,7 @@ class DevIdentityProvider:
         self.host = host
         self.port = port
         self.tenant_id = tenant_id
+        self.tenant_ids: tuple[str, ...] = tuple(dict.fromkeys([tenant_id, *other_tenant_ids]))
         self.clock = clock
         self.key = key or SigningKey()
         self.resource = Resource(
@@ -103,11 +108,12 @@ class DevIdentityProvider:
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._token_issuer: TokenIssuer | None = None
+        self._token_issuers: dict[str, TokenIssuer] = {}
         self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
         #: With ``tls=True``: the self-signed certificate to trust (requests' ``verify=``).
         self.ca_path: Path | None = None
         self.store = Store(clock=clock)
+        self._stores = {tid: self.store if tid == tenant_id else Store(clock=clock) for tid in self.tenant_ids}
         #: Managed identities the /msi/token stand-in answers for: client id → object id.
         self.managed_identities: dict[str, str] = dict(
             managed_identities
@@ -128,11 +134,20 @@ class DevIdentityProvider:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
-        endpoints = self.endpoints
-        token_issuer = self._make_issuer()
-        server = DevAuthorizationServer(
-            clients=self.clients, store=self.store, issuer=token_issuer, resource=self.resource, clock=self.clock
-        )
+        sites = [
+            TenantSite(
+                endpoints=Endpoints(base_url=self.url, tenant_id=tid),
+                issuer=self.issuer_of(tid),
+                server=DevAuthorizationServer(
+                    clients=self.clients,
+                    store=self._stores[tid],
+                    issuer=self._make_issuer(tid),
+                    resource=self.resource,
+                    clock=self.clock,
+                ),
+            )
+            for tid in self.tenant_ids
+        ]
         identity = managed_identity_endpoint(
             key=self.key,
             issuer=self.issuer,
@@ -142,9 +157,7 @@ class DevIdentityProvider:
             clock=self.clock,
         )
         app = build_app(
-            endpoints=endpoints,
-            issuer=self.issuer,
-            server=server,
+            sites=sites,
             key=self.key,
             users=self.users,
             extra_routes=[Route(MANAGED_IDENTITY_PATH, identity, methods=["GET"])],
@@ -218,6 +231,20 @@ class DevIdentityProvider:
         """The `iss` of v2 tokens and the metadata's `issuer`."""
         return self._issuer or f"{self.url}/{self.tenant_id}/v2.0"
 
+    def issuer_of(self, tenant_id: str) -> str:
+        """The v2 `iss` of one of the served tenants."""
+        return self.issuer if tenant_id == self.tenant_id else f"{self.url}/{tenant_id}/v2.0"
+
+    @property
+    def organizations_issuer(self) -> str:
+        """The multi-tenant authority, shaped like ``https://login.microsoftonline.com/organizations/v2.0``."""
+        return f"{self.url}/organizations/v2.0"
+
+    @property
+    def common_jwks_uri(self) -> str:
+        """The tenant-independent key set (Entra: ``/common/discovery/v2.0/keys``)."""
+        return f"{self.url}/common/discovery/v2.0/keys"
+
     @property
     def authority(self) -> str:
         return self.endpoints.authority
@@ -251,6 +278,8 @@ class DevIdentityProvider:
         """The full scope string of one API scope, e.g. ``api://{id}/calculator.add``."""
         return f"{self.resource.app_id_uri}/{name}"
 
+    # -- minting without HTTP, for tests of resource servers -----------------------
+
     @property
     def access_token_lifetime(self) -> int:
         """Seconds an access token lives (its `expires_in`)."""
@@ -260,17 +289,22 @@ class DevIdentityProvider:
     def access_token_lifetime(self, seconds: int) -> None:
         # Tests shorten it to watch a client refresh, without restarting the provider.
         self._lifetimes = (seconds, self._lifetimes[1])
-        if self._token_issuer is not None:
-            self._token_issuer.access_token_lifetime = seconds
+        for token_issuer in self._token_issuers.values():
+            token_issuer.access_token_lifetime = seconds
 
-    # -- minting without HTTP, for tests of resource servers -----------------------
-
-    def _make_issuer(self) -> TokenIssuer:
-        if self._token_issuer is None:
+    def _make_issuer(self, tenant_id: str | None = None) -> TokenIssuer:
+        tid = tenant_id or self.tenant_id
+        if tid not in self._stores:
+            raise KeyError(f"the provider does not serve tenant {tid!r}")
+        if tid not in self._token_issuers:
+            home = tid == self.tenant_id
             shape = TokenShape(
-                issuer=self.issuer, v1_issuer=self.v1_issuer, tenant_id=self.tenant_id, resource=self.resource
+                issuer=self.issuer_of(tid),
+                v1_issuer=self.v1_issuer if home else f"https://sts.windows.net/{tid}/",
+                tenant_id=tid,
+                resource=self.resource,
             )
-            self._token_issuer = TokenIssuer(
+            self._token_issuers[tid] = TokenIssuer(
                 shape=shape,
                 key=self.key,
                 clock=self.clock,
@@ -278,7 +312,7 @@ class DevIdentityProvider:
                 refresh_token_lifetime=self._lifetimes[1],
                 access_token_version=self._version,
             )
-        return self._token_issuer
+        return self._token_issuers[tid]
 
     def _client(self, client_id: str | None, fallback: str) -> ClientRegistration:
         chosen = client_id or fallback
@@ -296,17 +330,19 @@ class DevIdentityProvider:
         version: TokenVersion | None = None,
         lifetime: int | None = None,
         extra_claims: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
     ) -> str:
         """A signed user token with `scp` = `scopes` (bare names), as the code flow would issue.
 
-        `extra_claims` override or add claims (set a value to test a bad `aud`, say).
+        `extra_claims` override or add claims (set a value to test a bad `aud`, say);
+        `tenant_id` picks one of the served tenants (default: the home tenant).
         """
         if user is None:
             user = next(iter(self.users.values()))
         elif isinstance(user, str):
             user = self.users[user]
         client = self._client(client_id, defaults.DEV_PUBLIC_CLIENT_ID)
-        return self._make_issuer().user_token(
+        return self._make_issuer(tenant_id).user_token(
             client, user, list(scopes), version=version, lifetime=lifetime, extra_claims=dict(extra_claims or {})
         )
 
@@ -318,10 +354,11 @@ class DevIdentityProvider:
         version: TokenVersion | None = None,
         lifetime: int | None = None,
         extra_claims: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
     ) -> str:
         """A signed app token with `roles` (default: the client's granted roles) and `idtyp` = app."""
         client = self._client(client_id, defaults.DEV_APP_CLIENT_ID)
-        return self._make_issuer().app_token(
+        return self._make_issuer(tenant_id).app_token(
             client,
             roles=None if roles is None else list(roles),
             version=version,

@@ -19,13 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 
-from .challenge import auth_error_answer
+from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+from .metadata import BAD_HOST_BODY, MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
 
 if TYPE_CHECKING:
     from front.settings import FrontSettings
@@ -38,7 +38,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_BAD_HOST = {"error": "invalid_host", "error_description": "The Host header is malformed"}
+_BAD_HOST = BAD_HOST_BODY
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -51,7 +51,7 @@ class Edge:
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
-        self._all_scopes = " ".join(self.scopes)
+        self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
@@ -88,8 +88,7 @@ class Edge:
         except BadHost:
             await send_json(send, 400, _BAD_HOST)
             return
-        server = resource.origin if self.authorization_server_is_origin else self.settings.issuer
-        document = protected_resource_metadata(resource, server, self.scopes)
+        document = protected_resource_metadata(resource, self.settings, self.scopes, front=self.authorization_server_is_origin)
         # Public metadata: any origin may read it, so browser-based clients can discover us.
         await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
 
@@ -241,7 +240,8 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
         # openid-configuration, and its own RFC 8414 document instead of the issuer's.
         install(edge, build_front(settings, front, edge.scopes))
         return edge
-    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes)
+    issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
+    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes, issuer_of)
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
     return edge

@@ -6,6 +6,9 @@ metadata cannot learn `api://{id}/calculator.add` or that PKCE S256 works.
 We serve the issuer's document (RFC 8414 / OpenID Connect Discovery 1.0),
 fetched and cached, with those two gaps filled. Its `issuer` stays the
 upstream issuer: strict RFC 8414 §3.3 clients must compare against that.
+Multi-tenant, the upstream issuer is Entra's template `…/{tenantid}/v2.0`, and
+the document's `issuer` is our own origin, the authorization server our RFC 9728
+document names (see edge/metadata.py: authorization_server).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from auth.fetch import FetchError, fetch_document
 
 from .http import send_json
+from .metadata import BAD_HOST_BODY, BadHost
 
 __all__ = ["DISCOVERY_PATHS", "UpstreamMetadata", "augment", "discovery_handler"]
 
@@ -96,9 +100,14 @@ def _parse(body: bytes) -> dict[str, Any]:
     return document
 
 
-def augment(upstream: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
-    """The upstream document with our scopes added and PKCE S256 advertised where it is missing."""
+def augment(upstream: dict[str, Any], scopes: list[str], issuer: str | None = None) -> dict[str, Any]:
+    """The upstream document with our scopes added and PKCE S256 advertised where it is missing.
+
+    `issuer`, when given, replaces the upstream's (multi-tenant: our origin, never a template).
+    """
     document = dict(upstream)
+    if issuer is not None:
+        document["issuer"] = issuer
     listed = upstream.get("scopes_supported")
     listed = [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
     document["scopes_supported"] = listed + [s for s in scopes if s not in listed]
@@ -107,12 +116,19 @@ def augment(upstream: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
     return document
 
 
-def discovery_handler(upstream: UpstreamMetadata, scopes: list[str]) -> Callable[[Scope, Receive, Send], Any]:
-    """The ASGI handler for both discovery paths."""
+def discovery_handler(
+    upstream: UpstreamMetadata, scopes: list[str], issuer_of: Callable[[Scope], str] | None = None
+) -> Callable[[Scope, Receive, Send], Any]:
+    """The ASGI handler for both discovery paths; `issuer_of(scope)` names the issuer to publish, if not upstream's."""
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use GET"}, {"Allow": "GET"})
+            return
+        try:
+            issuer = issuer_of(scope) if issuer_of is not None else None
+        except BadHost:
+            await send_json(send, 400, BAD_HOST_BODY)
             return
         try:
             document = upstream.fresh() or await anyio.to_thread.run_sync(upstream.get)
@@ -124,6 +140,9 @@ def discovery_handler(upstream: UpstreamMetadata, scopes: list[str]) -> Callable
                 {"Retry-After": "30"},
             )
             return
-        await send_json(send, 200, augment(document, scopes), {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
+        if issuer is not None:
+            headers["Vary"] = "Host"  # RFC 9110 §12.5.5: the issuer is this request's origin
+        await send_json(send, 200, augment(document, scopes, issuer), headers)
 
     return serve

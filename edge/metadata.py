@@ -13,7 +13,7 @@ from auth import Settings
 
 from .http import header
 
-__all__ = ["PRM_PREFIX", "Resource", "protected_resource_metadata", "resource_for"]
+__all__ = ["PRM_PREFIX", "Resource", "authorization_server", "protected_resource_metadata", "resource_for"]
 
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
@@ -25,6 +25,10 @@ class BadHost(Exception):
     """The Host header cannot name this resource."""
 
 
+#: The 400 body for a BadHost.
+BAD_HOST_BODY = {"error": "invalid_host", "error_description": "The Host header is malformed"}
+
+
 @dataclass(frozen=True)
 class Resource:
     """The public address of the MCP endpoint and of its metadata document."""
@@ -34,7 +38,7 @@ class Resource:
 
     @property
     def origin(self) -> str:
-        """`scheme://host[:port]`: the OAuth front's issuer identifier."""
+        """`scheme://host[:port]` of the MCP URL."""
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -53,14 +57,24 @@ def resource_for(scope: Scope, settings: Settings) -> Resource:
     return Resource(url=url, metadata_url=f"{parts.scheme}://{parts.netloc}{PRM_PREFIX}{parts.path}")
 
 
-def protected_resource_metadata(resource: Resource, authorization_server: str, scopes: list[str]) -> dict[str, Any]:
-    """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks.
+def authorization_server(resource: Resource, settings: Settings, *, front: bool = False) -> str:
+    """The issuer identifier a client is sent to (RFC 9728 §2 `authorization_servers`).
 
-    `authorization_server` is the issuer, or this origin when the OAuth front is on.
+    Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
+    `https://login.microsoftonline.com/{tenantid}/v2.0`, which never equals the URL it was
+    fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
+    advertise our own origin instead and serve, there, Entra's document with that concrete
+    issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
+    With the OAuth front on (`front`), this origin is the authorization server itself.
     """
+    return resource.origin if front or settings.is_multi_tenant else settings.issuer
+
+
+def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str], *, front: bool = False) -> dict[str, Any]:
+    """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
     return {
         "resource": resource.url,
-        "authorization_servers": [authorization_server],
+        "authorization_servers": [authorization_server(resource, settings, front=front)],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",

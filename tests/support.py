@@ -39,6 +39,8 @@ PUBLIC_HOST = "calc-mcp.azurewebsites.net"
 SCOPE_ADD = f"{APP_ID_URI}/calculator.add"
 SCOPE_SUBTRACT = f"{APP_ID_URI}/calculator.subtract"
 ALL_SCOPES = f"{SCOPE_ADD} {SCOPE_SUBTRACT}"
+#: The `scope=` of every 401: the API's scopes and `offline_access`, so Entra issues a refresh token.
+CHALLENGE_SCOPES = f"{ALL_SCOPES} offline_access"
 MCP_HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, text/event-stream",
@@ -318,6 +320,32 @@ async def mcp_client(url: str, token: str, mode: str = "auto") -> Any:
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         async with Client(streamable_http_client(url, http_client=http), mode=mode) as client:  # type: ignore[arg-type]
             yield client
+
+
+def start_server_thread(app: Any, sock: socket.socket) -> tuple[Any, threading.Thread]:
+    """Serve an ASGI app with uvicorn from a thread on an already bound socket (lifespan on); return when started."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mcp-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the MCP server did not start")
+        time.sleep(0.01)
+    return server, thread
+
+
+@contextmanager
+def serve_on(app: Any, sock: socket.socket) -> Iterator[None]:
+    """`start_server_thread` for the length of a `with` block."""
+    server, thread = start_server_thread(app, sock)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @dataclass

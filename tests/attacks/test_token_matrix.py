@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.log_capture import SuiteLog
 from tests.support import (
-    ALL_SCOPES,
+    CHALLENGE_SCOPES,
     APP_ID_URI,
     CLIENT_ID,
     DROP,
@@ -61,7 +61,8 @@ class Answer:
 def invalid_token(description: str = "The access token is invalid") -> Answer:
     return Answer(
         401,
-        f'Bearer error="invalid_token", error_description="{description}", resource_metadata="{PRM_URL}"',
+        f'Bearer error="invalid_token", error_description="{description}", resource_metadata="{PRM_URL}", '
+        f'scope="{CHALLENGE_SCOPES}"',
         {"error": "invalid_token", "error_description": description},
     )
 
@@ -70,7 +71,7 @@ INVALID = invalid_token()
 EXPIRED = invalid_token("The access token expired")
 NO_TOKEN = Answer(
     401,
-    f'Bearer resource_metadata="{PRM_URL}", scope="{ALL_SCOPES}"',
+    f'Bearer resource_metadata="{PRM_URL}", scope="{CHALLENGE_SCOPES}"',
     {"error": "unauthorized", "error_description": "A bearer token is required"},
 )
 MALFORMED_HEADER = Answer(

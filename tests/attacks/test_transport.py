@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.support import (
+    CHALLENGE_SCOPES,
     MCP_HEADERS,
     JwksServer,
     SigningKey,
@@ -79,7 +80,7 @@ def test_non_ascii_bytes_are_401_invalid_token(server: UvicornServer, credential
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
         'Bearer error="invalid_token", error_description="The access token is invalid", '
-        f'resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp"'
+        f'resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     )
     assert response.json() == {"error": "invalid_token", "error_description": "The access token is invalid"}
     (line,) = auth_failure_lines(server, response.headers["x-correlation-id"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 import uvicorn
 
 from devidp import DevIdentityProvider, OffsetClock, defaults
+from tests.support import start_server_thread
 
 #: Longer than the server's 60 s leeway, so a token minted an hour ago is really expired.
 ACCESS_TOKEN_LIFETIME = 300
@@ -35,20 +35,13 @@ class Stack:
     mcp_url: str
 
 
-def serve(app: object) -> tuple[uvicorn.Server, threading.Thread, int]:
-    """Serve an ASGI app with uvicorn from a thread on a free 127.0.0.1 port (lifespan on)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mcp-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the MCP server did not start")
-        time.sleep(0.01)
-    return server, thread, port
+def serve(app: object, sock: socket.socket | None = None) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve an ASGI app with uvicorn from a thread on `sock`, else a free 127.0.0.1 port (lifespan on)."""
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+    server, thread = start_server_thread(app, sock)
+    return server, thread, sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

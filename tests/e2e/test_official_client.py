@@ -7,11 +7,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from mcp.client.auth.utils import extract_scope_from_www_auth, get_client_metadata_scopes, union_scopes
+from mcp.shared.auth import OAuthMetadata
 from mcp.shared.exceptions import MCPError
 
 from tests.support import (
-    ALL_SCOPES,
+    CHALLENGE_SCOPES,
+    ISSUER_V2,
     MCP_HEADERS,
+    TENANT_ID,
     JwksServer,
     SigningKey,
     app_claims,
@@ -94,7 +98,7 @@ def test_without_a_token_the_challenge_points_at_this_origin(server: str):
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
-        f'Bearer resource_metadata="{server}/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+        f'Bearer resource_metadata="{server}/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     )
 
 
@@ -104,3 +108,28 @@ def test_a_stateless_get_is_405_not_an_open_stream(server: str, signing_key: Sig
     response = httpx.get(f"{server}/mcp", headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}, timeout=5)
 
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
+
+
+def test_the_python_sdk_asks_for_offline_access_once_and_keeps_it_on_step_up(server: str, signing_key: SigningKey):
+    # The Python SDK adds offline_access itself when the issuer's metadata lists it (SEP-2207);
+    # with the server's 401 already naming it, the request must not repeat it. On a 403 it asks
+    # for the union of its earlier scope and the 403's (SEP-2350), so the 403 need not name it.
+    entra = OAuthMetadata(
+        issuer=ISSUER_V2,
+        authorization_endpoint=f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/authorize",
+        token_endpoint=f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token",
+        response_types_supported=["code"],
+        scopes_supported=["openid", "profile", "email", "offline_access"],
+    )
+    unauthorized = httpx.post(f"{server}/mcp", json=list_tools(), headers=MCP_HEADERS)
+    token = mint(signing_key, user_claims(scp="calculator.add"))
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "subtract", "arguments": {"a": 1, "b": 1}}}
+    forbidden = httpx.post(f"{server}/mcp", json=call, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+
+    requested = get_client_metadata_scopes(
+        extract_scope_from_www_auth(unauthorized), None, entra, ["authorization_code", "refresh_token"]
+    )
+    stepped_up = union_scopes(requested, extract_scope_from_www_auth(forbidden))
+
+    assert requested == CHALLENGE_SCOPES
+    assert stepped_up == CHALLENGE_SCOPES

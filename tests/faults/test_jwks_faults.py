@@ -20,6 +20,7 @@ import pytest
 from auth.keys import FETCH_TIMEOUT_SECONDS
 from tests.log_capture import SuiteLog, report
 from tests.support import (
+    CHALLENGE_SCOPES,
     MCP_HEADERS,
     PUBLIC_HOST,
     InvocationContext,
@@ -38,7 +39,8 @@ from .conftest import Rig, build_rig
 
 PRM_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
 INVALID_CHALLENGE = (
-    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}"'
+    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}", '
+    f'scope="{CHALLENGE_SCOPES}"'
 )
 UNAVAILABLE_BODY = {"error": "temporarily_unavailable", "error_description": "Signing keys are unavailable; retry shortly"}
 FAILURE_COOLDOWN = 5.0

@@ -8,7 +8,7 @@ import logging
 import azure.functions as func
 
 from tests.support import (
-    ALL_SCOPES,
+    CHALLENGE_SCOPES,
     APP_ID_URI,
     CLIENT_ID,
     ISSUER_V1,
@@ -29,12 +29,14 @@ from tests.support import (
 )
 
 PRM_URL = f"https://{PUBLIC_HOST}/.well-known/oauth-protected-resource/mcp"
-NO_TOKEN_CHALLENGE = f'Bearer resource_metadata="{PRM_URL}", scope="{ALL_SCOPES}"'
+NO_TOKEN_CHALLENGE = f'Bearer resource_metadata="{PRM_URL}", scope="{CHALLENGE_SCOPES}"'
 INVALID_TOKEN_CHALLENGE = (
-    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}"'
+    f'Bearer error="invalid_token", error_description="The access token is invalid", resource_metadata="{PRM_URL}", '
+    f'scope="{CHALLENGE_SCOPES}"'
 )
 EXPIRED_CHALLENGE = (
-    f'Bearer error="invalid_token", error_description="The access token expired", resource_metadata="{PRM_URL}"'
+    f'Bearer error="invalid_token", error_description="The access token expired", resource_metadata="{PRM_URL}", '
+    f'scope="{CHALLENGE_SCOPES}"'
 )
 
 
@@ -395,7 +397,7 @@ def test_metadata_uses_the_configured_public_url(make_host, jwks_server: JwksSer
     assert body_json(host.request("GET", "/.well-known/oauth-protected-resource"))["resource"] == "https://mcp.contoso.com/mcp"
     response = host.mcp(None, list_tools())
     assert challenge(response) == (
-        f'Bearer resource_metadata="https://mcp.contoso.com/.well-known/oauth-protected-resource/mcp", scope="{ALL_SCOPES}"'
+        f'Bearer resource_metadata="https://mcp.contoso.com/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
     )
 
 

@@ -78,6 +78,23 @@ def test_an_okta_user_token_calls_the_tools_it_has_scopes_for(okta):
     )
 
 
+def test_the_okta_401_asks_for_bare_scopes_and_offline_access_and_the_prm_only_for_permissions(okta):
+    host, _ = okta
+
+    refused = host.mcp(None, list_tools())
+    document = body_json(host.request("GET", "/.well-known/oauth-protected-resource/mcp"))
+
+    # Okta issues a refresh token only for offline_access (docs/okta.md); a client that requests
+    # exactly this scope, as the TypeScript SDK does, gets one. RFC 9728 §2 scopes_supported stays
+    # the resource's own scopes (edge/challenge.py explains the split).
+    assert refused.status_code == 401
+    assert refused.headers.get("WWW-Authenticate") == (
+        'Bearer resource_metadata="https://calc-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp", '
+        'scope="calculator.add calculator.subtract offline_access"'
+    )
+    assert document["scopes_supported"] == ["calculator.add", "calculator.subtract"]
+
+
 def test_get_me_reads_cid_and_tells_users_from_client_credentials(okta):
     host, _ = okta
     user = body_json(host.mcp(mint(KEY, okta_claims()), call_tool("get_me")))["result"]["structuredContent"]
