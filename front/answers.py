@@ -11,12 +11,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from .errors import FrontError
 
-__all__ = ["NO_STORE", "error_json", "error_page", "log_refusal", "redirect_to_client"]
+__all__ = ["NO_STORE", "OPEN_CORS", "error_json", "error_page", "log_refusal", "redirect_to_client"]
 
 log = logging.getLogger("front")
 
 #: RFC 6749 §5.1: token responses (and anything carrying a code or a sealed value) are not cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Token and registration endpoints serve public clients without cookies: any origin may call them.
+OPEN_CORS = {"Access-Control-Allow-Origin": "*"}
 #: Clickjacking: the consent page and error pages are never framed (RFC 6749 §10.13).
 PAGE_HEADERS = {
     **NO_STORE,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -40,7 +41,6 @@ CODE_SECONDS = 60
 TRANSACTION_SECONDS = 600
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_FORM_LIMIT = 16 * 1024
 
 
 def _single(params: list[tuple[str, str]], name: str) -> str | None:
@@ -51,9 +51,9 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values and values[0] != "" else None
 
 
-async def authorize(front: Front, request: Request) -> Response:
+async def authorize(front: Front, request: Request, body: bytes) -> Response:
     if request.method == "POST":
-        return await _decide(front, request)
+        return await _decide(front, request, body)
     params = list(request.query_params.multi_items())
     try:
         place = front.place(request)
@@ -124,12 +124,11 @@ def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, 
     }
 
 
-async def _decide(front: Front, request: Request) -> Response:
+async def _decide(front: Front, request: Request, body: bytes) -> Response:
     correlation_id = request.state.correlation_id
     try:
         place = front.place(request)
-        async with request.form(max_files=0, max_fields=8, max_part_size=_FORM_LIMIT) as form:
-            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        fields = _form_fields(body)
         try:
             transaction = front.sealer.open("consent", fields.get("transaction"))
         except SealError as exc:
@@ -166,7 +165,19 @@ def _go_upstream(front: Front, place: Place, transaction: dict[str, Any], *, sta
     return RedirectResponse(url, status_code=status, headers=NO_STORE)
 
 
-async def callback(front: Front, request: Request) -> Response:
+def _form_fields(body: bytes) -> dict[str, str]:
+    """The consent form's fields (application/x-www-form-urlencoded); a repeated field keeps its first value."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=8)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest("The form is malformed", reason="bad_form") from exc
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value)
+    return fields
+
+
+async def callback(front: Front, request: Request, body: bytes) -> Response:
     correlation_id = request.state.correlation_id
     params = list(request.query_params.multi_items())
     try:

@@ -6,7 +6,6 @@ fetches (bounded cache); a DCR client id *is* the registration, sealed.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import time
@@ -16,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from auth.settings import is_loopback_host
+
+from .errors import InvalidClientMetadata, InvalidRedirectUri
 from .fetch import DocumentRefused, fetch_client_document
 from .sealing import SealError, Sealer
 
@@ -27,7 +29,6 @@ __all__ = [
     "redirect_uri_problem",
     "redirect_uri_allowed",
     "register_client",
-    "RegistrationRefused",
     "resolve_client",
 ]
 
@@ -47,15 +48,6 @@ class UnknownClient(Exception):
         self.reason = reason
 
 
-class RegistrationRefused(Exception):
-    """RFC 7591 §3.2.2: the metadata is unacceptable; `error` is the registration error code."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-
-
 @dataclass(frozen=True)
 class Client:
     """A client as the consent page shows it and the authorize endpoint checks it."""
@@ -65,15 +57,6 @@ class Client:
     redirect_uris: tuple[str, ...]
     #: True when a document at the client id's own URL vouches for it (CIMD); False when self-asserted (DCR).
     verified: bool
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def redirect_uri_problem(uri: Any) -> str | None:
@@ -88,14 +71,14 @@ def redirect_uri_problem(uri: Any) -> str | None:
     if not _SCHEME.match(scheme) or any(c.isspace() for c in uri):
         return "is not an absolute URI"
     if parts.fragment or "#" in uri:
-        return "must not contain a fragment (RFC 6749 §3.1.2)"
+        return "must not contain a fragment (RFC 6749 section 3.1.2)"
     if scheme in _FORBIDDEN_SCHEMES:
         return f"must not use the {scheme} scheme"
     if scheme == "https":
         return None if parts.hostname else "must name a host"
     if scheme == "http":
         # RFC 8252 §7.3 / OAuth 2.1 §2.3.1: plain http only to the loopback interface.
-        return None if _is_loopback(parts.hostname) else "may use http only for a loopback address"
+        return None if is_loopback_host(parts.hostname) else "may use http only for a loopback address"
     # RFC 8252 §7.1: a private-use scheme for a native app (vscode://, cursor://).
     return None
 
@@ -114,7 +97,7 @@ def redirect_uri_allowed(client: Client, redirect_uri: str) -> bool:
         asked_port = asked.port
     except ValueError:
         return False
-    if asked.scheme != "http" or not _is_loopback(asked.hostname) or asked.fragment or asked_port == 0:
+    if asked.scheme != "http" or not is_loopback_host(asked.hostname) or asked.fragment or asked_port == 0:
         return False
     for registered in client.redirect_uris:
         known = urlsplit(registered)
@@ -155,16 +138,16 @@ def register_client(sealer: Sealer, metadata: Any) -> dict[str, Any]:
     support, which is what happens to a request for a secret-based method.
     """
     if not isinstance(metadata, dict):
-        raise RegistrationRefused("invalid_client_metadata", "The body must be a JSON object")
+        raise InvalidClientMetadata("The body must be a JSON object", reason="not_an_object")
     uris = _redirect_uris(metadata.get("redirect_uris"))
     if isinstance(uris, str):
-        raise RegistrationRefused("invalid_redirect_uri", uris)
+        raise InvalidRedirectUri(uris, reason="redirect_uris")
     grants = metadata.get("grant_types", ["authorization_code"])
     if not isinstance(grants, list) or not set(grants) <= {"authorization_code", "refresh_token"} or "authorization_code" not in grants:
-        raise RegistrationRefused("invalid_client_metadata", "grant_types may be authorization_code and refresh_token only")
+        raise InvalidClientMetadata("grant_types may be authorization_code and refresh_token only", reason="grant_types")
     responses = metadata.get("response_types", ["code"])
     if responses != ["code"]:
-        raise RegistrationRefused("invalid_client_metadata", "response_types must be [\"code\"]")
+        raise InvalidClientMetadata('response_types must be ["code"]', reason="response_types")
     name = _name(metadata.get("client_name"), "Unnamed client")
     issued_at = int(sealer.now())
     client_id = sealer.seal("client", {"n": name, "r": list(uris)}, lifetime=None)

@@ -10,6 +10,8 @@
     ├── UnsupportedResponseType 400 unsupported_response_type (§4.1.2.1)
     ├── AccessDenied            400 access_denied            (§4.1.2.1)
     ├── ConsentRefused          403 invalid_request          (a consent POST failing its CSRF check)
+    ├── InvalidClientMetadata   400 invalid_client_metadata  (RFC 7591 §3.2.2)
+    │   └── InvalidRedirectUri  400 invalid_redirect_uri     (RFC 7591 §3.2.2)
     ├── UpstreamError           400 <the issuer's own code>  (its AADSTS description kept)
     └── TemporarilyUnavailable  503 temporarily_unavailable  (§4.1.2.1)
 
@@ -26,7 +28,9 @@ __all__ = [
     "ConsentRefused",
     "FrontError",
     "InvalidClient",
+    "InvalidClientMetadata",
     "InvalidGrant",
+    "InvalidRedirectUri",
     "InvalidRequest",
     "InvalidScope",
     "InvalidTarget",
@@ -98,6 +102,18 @@ class AccessDenied(FrontError):
     """The person declined."""
 
     error = "access_denied"
+
+
+class InvalidClientMetadata(FrontError):
+    """A registration request this server will not register."""
+
+    error = "invalid_client_metadata"
+
+
+class InvalidRedirectUri(InvalidClientMetadata):
+    """A registration request with an unacceptable redirect URI."""
+
+    error = "invalid_redirect_uri"
 
 
 class UpstreamError(FrontError):

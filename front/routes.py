@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from auth import Settings
 from edge.http import BodyTooLarge, ClientGone, read_body, send_json
@@ -80,38 +80,31 @@ def _get_only(front: Front, handler: Callable[[Front, Request], Awaitable[Respon
     return serve
 
 
-async def _capped_body(scope: Scope, receive: Receive, send: Send) -> tuple[bytes, Receive] | None:
-    """The whole body under the cap, and a receive that replays it; None when already answered."""
+async def _capped_body(receive: Receive, send: Send) -> bytes | None:
+    """The whole body under the cap; None when the client left or was already answered (413).
+
+    Handlers get these bytes and never read the request themselves."""
     try:
-        body = await read_body(receive, MAX_BODY_BYTES)
+        return await read_body(receive, MAX_BODY_BYTES)
     except BodyTooLarge:
         await send_json(send, 413, {"error": "invalid_request", "error_description": "The body is too large"})
-        return None
     except ClientGone:
-        return None
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return body, replay
+        pass
+    return None
 
 
-def _browser(front: Front, handler: Callable[[Front, Request], Awaitable[Response]], *, methods: tuple[str, ...]) -> Handler:
+def _browser(front: Front, handler: Callable[[Front, Request, bytes], Awaitable[Response]], *, methods: tuple[str, ...]) -> Handler:
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in methods:
             await send_json(send, 405, {"error": "method_not_allowed", "error_description": f"Use {' or '.join(methods)}"}, {"Allow": ", ".join(methods)})
             return
+        body = b""
         if scope["method"] == "POST":
-            capped = await _capped_body(scope, receive, send)
+            capped = await _capped_body(receive, send)
             if capped is None:
                 return
-            receive = capped[1]
-        response = await handler(front, Request(scope, receive))
+            body = capped
+        response = await handler(front, Request(scope, receive), body)
         await response(scope, receive, send)
 
     return serve
@@ -127,10 +120,10 @@ def _api(front: Front, handler: Callable[[Front, Request, bytes], Awaitable[Resp
         if scope["method"] != "POST":
             await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use POST"}, {"Allow": "POST", **_PUBLIC})
             return
-        capped = await _capped_body(scope, receive, send)
-        if capped is None:
+        body = await _capped_body(receive, send)
+        if body is None:
             return
-        response = await handler(front, Request(scope, capped[1]), capped[0])
+        response = await handler(front, Request(scope, receive), body)
         await response(scope, receive, send)
 
     return serve

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -17,7 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
 from .context import Front
 from .errors import (
     FrontError,
@@ -38,7 +38,6 @@ __all__ = ["token"]
 REFRESH_SECONDS = 90 * 86400
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def _single(pairs: list[tuple[str, str]], name: str) -> str | None:
@@ -76,21 +75,16 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
         log_refusal("token", error, request.state.correlation_id)
-        return error_json(error, CORS)
-    return JSONResponse(answer, headers={**NO_STORE, **CORS})
+        return error_json(error, OPEN_CORS)
+    return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 
 async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
     code = _required(pairs, "code")
     redirect_uri = _required(pairs, "redirect_uri")
     verifier = _required(pairs, "code_verifier")
-    try:
-        sealed = front.sealer.open("code", code)
-    except SealError as exc:
-        raise InvalidGrant("The code is invalid or expired", reason=f"code_{exc.reason}") from exc
     # RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
-    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
-        raise InvalidGrant("The code was issued to another client", reason="code_other_client")
+    sealed = _open_bound(front, "code", code, client_id)
     if sealed["rd"] != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the authorization request's", reason="redirect_uri_mismatch")
     # RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the code_challenge.
@@ -108,14 +102,8 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
 
 
 async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
-    presented = _required(pairs, "refresh_token")
-    try:
-        sealed = front.sealer.open("refresh", presented)
-    except SealError as exc:
-        raise InvalidGrant("The refresh token is invalid or expired", reason=f"refresh_{exc.reason}") from exc
     # RFC 6749 §6 / RFC 9700 §4.14.2: a refresh token is bound to the client it was issued to.
-    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
-        raise InvalidGrant("The refresh token was issued to another client", reason="refresh_other_client")
+    sealed = _open_bound(front, "refresh", _required(pairs, "refresh_token"), client_id)
     scopes: list[str] = sealed["sc"]
     asked = _single(pairs, "scope")
     if asked is not None:
@@ -128,6 +116,18 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
     if not tokens.get("refresh_token"):
         tokens["refresh_token"] = sealed["rt"]  # RFC 6749 §6: the old one stays valid when none is issued
     return _answer(front, tokens, client_id, scopes)
+
+
+def _open_bound(front: Front, purpose: Literal["code", "refresh"], value: str, client_id: str) -> dict[str, Any]:
+    """A sealed code or refresh token, opened and checked to belong to `client_id`; else invalid_grant."""
+    what = "code" if purpose == "code" else "refresh token"
+    try:
+        sealed = front.sealer.open(purpose, value)
+    except SealError as exc:
+        raise InvalidGrant(f"The {what} is invalid or expired", reason=f"{purpose}_{exc.reason}") from exc
+    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
+        raise InvalidGrant(f"The {what} was issued to another client", reason=f"{purpose}_other_client")
+    return sealed
 
 
 async def _upstream(call: Any, **arguments: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,3 +130,18 @@ class Session:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.__aexit__(*exc)
+
+
+def sign_in_list_and_add(
+    mcp_url: str, person: Person, storage: MemoryStorage, client_metadata_url: str | None = None
+) -> tuple[list[str], object, Session]:
+    """A fresh session: sign in (on the first 401), list the tools and call add."""
+    session = Session(mcp_url, oauth_provider(mcp_url, person, storage, client_metadata_url=client_metadata_url))
+
+    async def run() -> tuple[list[str], object]:
+        async with session as client:
+            tools = [tool.name for tool in (await client.list_tools()).tools]
+            return tools, await client.call_tool("add", {"a": 2, "b": 3})
+
+    tools, added = asyncio.run(run())
+    return tools, added, session

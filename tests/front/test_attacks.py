@@ -103,7 +103,7 @@ def test_a_forged_callback_state_gets_a_page_not_a_redirect(front_stack: FrontSt
     [
         (["javascript:alert(1)//"], "redirect URI 'javascript:alert(1)//' must not use the javascript scheme"),
         (["http://evil.example/cb"], "redirect URI 'http://evil.example/cb' may use http only for a loopback address"),
-        (["https://app.example/cb#frag"], "redirect URI 'https://app.example/cb#frag' must not contain a fragment (RFC 6749 §3.1.2)"),
+        (["https://app.example/cb#frag"], "redirect URI 'https://app.example/cb#frag' must not contain a fragment (RFC 6749 section 3.1.2)"),
         ([], "redirect_uris must be a non-empty list"),
     ],
 )

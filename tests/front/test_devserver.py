@@ -3,7 +3,6 @@ with no setup, through the front, whose upstream client authenticates with the m
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 
 from tests.support import REPO, UVICORN_OUTPUTS
 
-from .sdk import MemoryStorage, Person, Session, oauth_provider
+from .sdk import MemoryStorage, Person, sign_in_list_and_add
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +51,8 @@ def test_the_banner_says_how_to_connect(devserver: tuple[str, list[str]]) -> Non
 
 def test_the_python_sdk_signs_in_with_no_setup(devserver: tuple[str, list[str]]) -> None:
     mcp_url, _ = devserver
-    person, storage = Person(), MemoryStorage()
 
-    async def run() -> tuple[list[str], object]:
-        async with Session(mcp_url, oauth_provider(mcp_url, person, storage)) as client:
-            tools = [tool.name for tool in (await client.list_tools()).tools]
-            return tools, await client.call_tool("add", {"a": 2, "b": 3})
-
-    tools, added = asyncio.run(run())
+    tools, added, _ = sign_in_list_and_add(mcp_url, Person(), MemoryStorage())
 
     assert tools == ["add", "subtract", "get_me"]
     assert (added.is_error, added.structured_content) == (False, {"result": 5})  # type: ignore[attr-defined]

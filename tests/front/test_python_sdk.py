@@ -10,34 +10,21 @@ import time
 
 import httpx
 import jwt
-import pytest
 
 from tests.support import MCP_HEADERS, list_tools
 
 from .conftest import REDIRECT_URI, DocumentServer, FrontStack
-from .sdk import MemoryStorage, Person, Session, oauth_provider, only_scope
+from .sdk import MemoryStorage, Person, Session, oauth_provider, only_scope, sign_in_list_and_add
 
 
 def claims_of(token: str) -> dict[str, object]:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-async def tools_and_add(session: object) -> tuple[list[str], object]:
-    tools = [tool.name for tool in (await session.list_tools()).tools]  # type: ignore[attr-defined]
-    added = await session.call_tool("add", {"a": 2, "b": 3})  # type: ignore[attr-defined]
-    return tools, added
-
-
 def test_dcr_sign_in_lists_tools_and_calls_add(front_stack: FrontStack) -> None:
     person, storage = Person(), MemoryStorage()
 
-    async def run() -> tuple[list[str], object, Session]:
-        session = Session(front_stack.mcp_url, oauth_provider(front_stack.mcp_url, person, storage))
-        async with session as client:
-            tools, added = await tools_and_add(client)
-        return tools, added, session
-
-    tools, added, session = asyncio.run(run())
+    tools, added, session = sign_in_list_and_add(front_stack.mcp_url, person, storage)
 
     assert tools == ["add", "subtract", "get_me"]
     assert (added.is_error, added.structured_content) == (False, {"result": 5})  # type: ignore[attr-defined]
@@ -67,13 +54,7 @@ def test_cimd_sign_in_uses_the_document_url_as_client_id(front_stack: FrontStack
     )
     person, storage = Person(), MemoryStorage()
 
-    async def run() -> tuple[list[str], object, Session]:
-        session = Session(front_stack.mcp_url, oauth_provider(front_stack.mcp_url, person, storage, client_metadata_url=url))
-        async with session as client:
-            tools, added = await tools_and_add(client)
-        return tools, added, session
-
-    tools, added, session = asyncio.run(run())
+    tools, added, session = sign_in_list_and_add(front_stack.mcp_url, person, storage, client_metadata_url=url)
 
     assert tools == ["add", "subtract", "get_me"]
     assert (added.is_error, added.structured_content) == (False, {"result": 5})  # type: ignore[attr-defined]
