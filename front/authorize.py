@@ -31,6 +31,7 @@ from .errors import (
     UnsupportedResponseType,
     UpstreamError,
 )
+from .params import single
 from .sealing import SealError, fingerprint
 
 __all__ = ["authorize", "callback"]
@@ -41,14 +42,6 @@ CODE_SECONDS = 60
 TRANSACTION_SECONDS = 600
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-def _single(params: list[tuple[str, str]], name: str) -> str | None:
-    """RFC 6749 §3.1: a parameter MUST NOT appear more than once."""
-    values = [v for k, v in params if k == name]
-    if len(values) > 1:
-        raise InvalidRequest(f"The {name} parameter is repeated", reason=f"repeated_{name}")
-    return values[0] if values and values[0] != "" else None
 
 
 async def authorize(front: Front, request: Request, body: bytes) -> Response:
@@ -64,7 +57,7 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         return error_page(error)
     state = None
     try:
-        state = _single(params, "state")
+        state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
         log_refusal("authorize", error, request.state.correlation_id)
@@ -84,8 +77,8 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
 
 
 async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[Client, str]:
-    client_id = _single(params, "client_id")
-    redirect_uri = _single(params, "redirect_uri")
+    client_id = single(params, "client_id")
+    redirect_uri = single(params, "redirect_uri")
     if client_id is None:
         raise InvalidRequest("client_id is required", reason="missing_client_id")
     cached = front.documents.cached(client_id)
@@ -103,22 +96,22 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
 def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> dict[str, Any]:
     """Everything the later steps must know, checked now (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
     for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "resource"):
-        _single(params, name)
-    if _single(params, "response_type") != "code":
+        single(params, name)
+    if single(params, "response_type") != "code":
         raise UnsupportedResponseType("Only response_type=code is supported", reason="response_type")
-    challenge = _single(params, "code_challenge")
+    challenge = single(params, "code_challenge")
     # PKCE is required of every client, with S256 (OAuth 2.1 §4.1.1; MCP authorization "Authorization Code Protection").
-    if challenge is None or _single(params, "code_challenge_method") != "S256":
+    if challenge is None or single(params, "code_challenge_method") != "S256":
         raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256", reason="pkce_required")
     if not _S256_CHALLENGE.match(challenge):
         raise InvalidRequest("code_challenge is not an S256 challenge", reason="bad_code_challenge")
-    front.check_resource(_single(params, "resource"), place)
-    scopes = front.requested_scopes(_single(params, "scope"))
+    front.check_resource(single(params, "resource"), place)
+    scopes = front.requested_scopes(single(params, "scope"))
     return {
         "cf": fingerprint(client.client_id),
         "ak": approval_key(client.client_id, redirect_uri),
         "rd": redirect_uri,
-        "st": _single(params, "state"),
+        "st": single(params, "state"),
         "ch": challenge,
         "sc": scopes,
     }
@@ -183,18 +176,18 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
     try:
         place = front.place(request)
         try:
-            transaction = front.sealer.open("state", _single(params, "state"))
+            transaction = front.sealer.open("state", single(params, "state"))
         except SealError as exc:
             raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
     except FrontError as error:
         log_refusal("callback", error, correlation_id)
         return error_page(error)
     try:
-        upstream_error = _single(params, "error")
+        upstream_error = single(params, "error")
         if upstream_error is not None:
             # The issuer's own code and its AADSTS description, for the client and the person.
-            raise UpstreamError(upstream_error, _single(params, "error_description"))
-        code = _single(params, "code")
+            raise UpstreamError(upstream_error, single(params, "error_description"))
+        code = single(params, "code")
         if code is None:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:

@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedGrantType,
     UpstreamError,
 )
+from .params import required, single
 from .sealing import SealError, fingerprint
 from .upstream import UpstreamRefused, UpstreamUnavailable
 
@@ -40,20 +41,6 @@ REFRESH_SECONDS = 90 * 86400
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 
-def _single(pairs: list[tuple[str, str]], name: str) -> str | None:
-    values = [v for k, v in pairs if k == name]
-    if len(values) > 1:
-        raise InvalidRequest(f"The {name} parameter is repeated", reason=f"repeated_{name}")
-    return values[0] if values and values[0] != "" else None
-
-
-def _required(pairs: list[tuple[str, str]], name: str) -> str:
-    value = _single(pairs, name)
-    if value is None:
-        raise InvalidRequest(f"{name} is required", reason=f"missing_{name}")
-    return value
-
-
 async def token(front: Front, request: Request, body: bytes) -> Response:
     try:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -64,9 +51,9 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidRequest("The body is not a form", reason="bad_form") from exc
         place = front.place(request)
-        front.check_resource(_single(pairs, "resource"), place)
-        grant_type = _single(pairs, "grant_type")
-        client_id = _required(pairs, "client_id")  # public clients identify themselves (RFC 6749 §3.2.1)
+        front.check_resource(single(pairs, "resource"), place)
+        grant_type = single(pairs, "grant_type")
+        client_id = required(pairs, "client_id")  # public clients identify themselves (RFC 6749 §3.2.1)
         if grant_type == "authorization_code":
             answer = await _authorization_code(front, pairs, client_id)
         elif grant_type == "refresh_token":
@@ -80,9 +67,9 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
 
 
 async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
-    code = _required(pairs, "code")
-    redirect_uri = _required(pairs, "redirect_uri")
-    verifier = _required(pairs, "code_verifier")
+    code = required(pairs, "code")
+    redirect_uri = required(pairs, "redirect_uri")
+    verifier = required(pairs, "code_verifier")
     # RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
     sealed = _open_bound(front, "code", code, client_id)
     if sealed["rd"] != redirect_uri:
@@ -103,9 +90,9 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
 
 async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
     # RFC 6749 §6 / RFC 9700 §4.14.2: a refresh token is bound to the client it was issued to.
-    sealed = _open_bound(front, "refresh", _required(pairs, "refresh_token"), client_id)
+    sealed = _open_bound(front, "refresh", required(pairs, "refresh_token"), client_id)
     scopes: list[str] = sealed["sc"]
-    asked = _single(pairs, "scope")
+    asked = single(pairs, "scope")
     if asked is not None:
         # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
         narrowed = front.requested_scopes(asked)
