@@ -19,35 +19,8 @@ from tests.log_capture import SuiteLog
 
 from .browser import Browser, read_form
 from .conftest import REDIRECT_URI, DocumentServer, FrontStack, start_front
-from .flows import authorize_url, exchange, new_verifier, query_of, register, sign_in_for_code, token_request, tokens_for
+from .flows import authorize_url, expect_page, expect_refusal, expect_token_error, exchange, new_verifier, query_of, register, sign_in_for_code, token_request, tokens_for
 from .sdk import remember_sealed
-
-
-def refusal_line(suite_log: SuiteLog, response: httpx.Response) -> str:
-    lines = [line for line in suite_log.lines_with(f"correlation_id={response.headers['x-correlation-id']}") if line.startswith("front ")]
-    assert len(lines) == 1, lines
-    return lines[0]
-
-
-def expect_refusal(suite_log: SuiteLog, response: httpx.Response, endpoint: str, error: str, reason: str) -> None:
-    assert refusal_line(suite_log, response) == (
-        f"front INFO front refusal endpoint={endpoint} error={error} reason={reason} "
-        f"correlation_id={response.headers['x-correlation-id']}"
-    )
-
-
-def expect_page(response: httpx.Response, status: int, text: str) -> None:
-    """An error page for the person: never a redirect (RFC 6749 §4.1.2.1)."""
-    assert response.status_code == status
-    assert "location" not in response.headers
-    assert response.headers["x-frame-options"] == "DENY"
-    assert text in response.text
-
-
-def expect_token_error(response: httpx.Response, status: int, error: str, description: str) -> None:
-    assert response.status_code == status
-    assert response.json() == {"error": error, "error_description": description}
-    assert response.headers["cache-control"] == "no-store"
 
 
 @pytest.fixture(scope="module")
