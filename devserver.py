@@ -55,6 +55,8 @@ def front_environment(idp: DevIdentityProvider) -> dict[str, str]:
         "OAUTH_FRONT_DEV_MODE": "on",
         "IDENTITY_ENDPOINT": idp.identity_endpoint,
         "IDENTITY_HEADER": idp.identity_header,
+        # The MCP Inspector's page, so it may also connect straight from the browser (no proxy).
+        "MCP_ALLOWED_ORIGINS": "http://localhost:6274,http://127.0.0.1:6274",
     }
 
 
