@@ -101,7 +101,8 @@ def redirect_uri_allowed(client: Client, redirect_uri: str) -> bool:
         return False
     for registered in client.redirect_uris:
         known = urlsplit(registered)
-        if (known.scheme, known.hostname, known.path, known.query) == ("http", asked.hostname, asked.path, asked.query):
+        # RFC 3986 §6.2.3: for http an empty path is "/" (VS Code registers http://127.0.0.1:33418).
+        if (known.scheme, known.hostname, known.path or "/", known.query) == ("http", asked.hostname, asked.path or "/", asked.query):
             return True
     return False
 

@@ -52,7 +52,9 @@ def test_garbage_is_unreadable(value: str | None) -> None:
         Sealer([NEW]).open("code", value)
 
 
-CLIENT = Client("c", "n", ("http://127.0.0.1/callback", "https://app.example/cb?x=1", "cursor://anysphere/cb"), verified=False)
+CLIENT = Client(
+    "c", "n", ("http://127.0.0.1/callback", "https://app.example/cb?x=1", "cursor://anysphere/cb", "http://[::1]:33418"), verified=False
+)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +71,9 @@ CLIENT = Client("c", "n", ("http://127.0.0.1/callback", "https://app.example/cb?
         ("https://app.example/cb", False),
         ("cursor://anysphere/cb", True),
         ("cursor://anysphere/cb/", False),
+        ("http://[::1]:40000/", True),  # VS Code's registration has no path; "/" is the same (RFC 3986 §6.2.3)
+        ("http://[::1]:40000", True),
+        ("http://[::1]:40000/x", False),
     ],
 )
 def test_redirect_uris_match_exactly_but_for_loopback_ports(uri: str, allowed: bool) -> None:
