@@ -40,6 +40,8 @@ __all__ = ["authorize", "callback"]
 CODE_SECONDS = 60
 #: The person has this long to read the page and sign in upstream.
 TRANSACTION_SECONDS = 600
+#: The client's state rides inside the sealed upstream state, which must stay a modest URL.
+MAX_STATE_CHARS = 1024
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -105,6 +107,9 @@ def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, 
         raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256", reason="pkce_required")
     if not _S256_CHALLENGE.match(challenge):
         raise InvalidRequest("code_challenge is not an S256 challenge", reason="bad_code_challenge")
+    state = single(params, "state")
+    if state is not None and len(state) > MAX_STATE_CHARS:
+        raise InvalidRequest(f"state is longer than {MAX_STATE_CHARS} characters", reason="state_too_long")
     front.check_resource(single(params, "resource"), place)
     scopes = front.requested_scopes(single(params, "scope"))
     return {

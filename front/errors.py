@@ -120,8 +120,10 @@ class UpstreamError(FrontError):
     """The issuer refused; its own error code and description (AADSTS…) reach the client."""
 
     def __init__(self, error: str, description: str | None) -> None:
-        super().__init__(description or "The identity provider refused the request", reason=f"upstream_{error}"[:64])
-        self.error = error if _ERROR_CODE.match(error) else "invalid_grant"
+        # The code arrives in a query string anyone can forge: only a plain code reaches the log line.
+        code = error if _ERROR_CODE.match(error) else "invalid_grant"
+        super().__init__(description or "The identity provider refused the request", reason=f"upstream_{code}")
+        self.error = code
 
 
 class TemporarilyUnavailable(FrontError):

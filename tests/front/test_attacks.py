@@ -377,3 +377,36 @@ def test_the_front_signs_in_with_a_client_secret_too(front_stack: FrontStack) ->
 
     assert sorted(tokens) == ["access_token", "expires_in", "refresh_token", "scope", "token_type"]
     assert tokens["scope"] == front_stack.idp.scope("calculator.add")
+
+
+def upstream_state(front_stack: FrontStack, client_id: str) -> str:
+    """Approve the front's consent and stop before the identity provider: the sealed `state` it was sent."""
+    browser = Browser()
+    page = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
+    form = read_form(page.text)
+    approved = browser.request("POST", form.action, data={**form.fields, "decision": "approve"})
+    assert approved.status_code == 303
+    return remember_sealed(query_of(approved.headers["location"])["state"])
+
+
+def test_a_forged_upstream_error_cannot_write_into_the_log(front_stack: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
+    state = upstream_state(front_stack, client_id)
+
+    response = httpx.get(
+        f"{front_stack.origin}/oauth/callback",
+        params={"state": state, "error": "x\nfront INFO forged line", "error_description": "AADSTS0: \"quoted\"\r\nline"},
+    )
+
+    assert response.status_code == 302
+    assert query_of(response.headers["location"]) == {
+        "error": "invalid_grant", "error_description": "AADSTS0:  quoted   line", "state": "client-state-1", "iss": front_stack.origin,
+    }
+    expect_refusal(suite_log, response, "callback", "invalid_grant", "upstream_invalid_grant")
+    assert not suite_log.lines_with("forged line")
+
+
+def test_an_overlong_client_state_is_refused(front_stack: FrontStack, client_id: str) -> None:
+    response = httpx.get(authorize_url(front_stack, client_id, new_verifier(), state="s" * 1025))
+
+    assert response.status_code == 302
+    assert query_of(response.headers["location"])["error_description"] == "state is longer than 1024 characters"
