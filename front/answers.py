@@ -23,7 +23,7 @@ OPEN_CORS = {"Access-Control-Allow-Origin": "*"}
 PAGE_HEADERS = {
     **NO_STORE,
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 _STYLE = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5;padding:0 1rem}"

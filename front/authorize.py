@@ -75,6 +75,7 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         scopes=[*transaction["sc"], "offline_access"],
         transaction=sealed,
         csrf=csrf,
+        upstream=front.front.authorization_endpoint,
     )
 
 

@@ -51,8 +51,20 @@ def redirect_host(redirect_uri: str) -> str:
     return parts.netloc or f"{parts.scheme}:"
 
 
-def consent_page(*, action: str, client: Client, redirect_uri: str, scopes: list[str], transaction: str, csrf: str) -> Response:
-    """The page; its form posts `transaction`, `csrf`, `decision` and `remember` back to `action`."""
+def _source(uri: str) -> str:
+    """A CSP source for where `uri` points: its origin, or its scheme for a private-use scheme."""
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else f"{parts.scheme}:"
+
+
+def consent_page(
+    *, action: str, client: Client, redirect_uri: str, scopes: list[str], transaction: str, csrf: str, upstream: str
+) -> Response:
+    """The page; its form posts `transaction`, `csrf`, `decision` and `remember` back to `action`.
+
+    CSP `form-action` also governs the redirects that follow the POST (CSP Level 3 §6.4.2), so it
+    names exactly this origin, the issuer (approve) and the client's redirect URI (cancel).
+    """
     if client.verified:
         identity = (
             f"<p>Verified: this client is described by the document at "
@@ -79,7 +91,9 @@ def consent_page(*, action: str, client: Client, redirect_uri: str, scopes: list
         '<button type="submit" name="decision" value="deny">Cancel</button></p>'
         "</form>"
     )
-    response = page("Allow access?", body)
+    targets = " ".join(dict.fromkeys(["'self'", _source(action), _source(upstream), _source(redirect_uri)]))
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; form-action {targets}; frame-ancestors 'none'"
+    response = page("Allow access?", body, headers={"Content-Security-Policy": csp})
     response.set_cookie(CSRF_COOKIE, csrf, max_age=600, path="/", secure=True, httponly=True, samesite="strict")
     return response
 

@@ -98,7 +98,11 @@ def test_the_consent_page_escapes_what_a_client_claims(front_stack: FrontStack) 
     assert "<strong>Not verified.</strong>" in page.text
     assert "the answer goes to <strong>127.0.0.1:33418</strong>" in page.text
     assert page.headers["x-frame-options"] == "DENY"
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    idp = front_stack.idp.url
+    assert page.headers["content-security-policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; "
+        f"form-action 'self' {front_stack.origin} {idp} http://127.0.0.1:33418; frame-ancestors 'none'"
+    )
     cookie = page.headers["set-cookie"]
     assert cookie.startswith("__Host-mcp-front-csrf=")
     assert all(attribute in cookie for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/"))
