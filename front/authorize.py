@@ -67,7 +67,7 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
     if remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
     csrf = new_csrf_token()
-    sealed = front.sealer.seal("consent", {**transaction, "x": csrf, "n": client.name}, TRANSACTION_SECONDS)
+    sealed = front.sealer.seal("consent", {**transaction, "x": csrf}, TRANSACTION_SECONDS)
     return consent_page(
         action=place.origin + AUTHORIZE_PATH,
         client=client,
@@ -117,7 +117,7 @@ def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, 
         "cf": fingerprint(client.client_id),
         "ak": approval_key(client.client_id, redirect_uri),
         "rd": redirect_uri,
-        "st": single(params, "state"),
+        "st": state,
         "ch": challenge,
         "sc": scopes,
     }
