@@ -9,7 +9,7 @@ Microsoft identity platform's "Access tokens" page.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jwt
@@ -22,6 +22,7 @@ from .settings import Settings, TrustedIssuer, is_tenant_id
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "LEEWAY_SECONDS",
+    "client_id_of",
     "read_header",
     "validate_claims",
     "validate_lifetime",
@@ -32,8 +33,10 @@ __all__ = [
 ALLOWED_ALGORITHMS = ("RS256",)
 LEEWAY_SECONDS = 60
 MAX_KID_LENGTH = 128
+# The last second of the year 9999 (datetime's range): later, or before 1970, is no date a token means.
+MAX_NUMERIC_DATE = 253_402_300_799
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
-_KID = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+_KID = re.compile(r"[A-Za-z0-9._~+/=-]+")  # fullmatch: `$` would let a trailing newline through
 
 # Everything PyJWT would check besides the signature is checked below, against `now`.
 _SIGNATURE_ONLY: dict[str, Any] = {
@@ -64,22 +67,27 @@ def read_header(token: str) -> dict[str, Any]:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("missing_kid")
-    if len(kid) > MAX_KID_LENGTH or not _KID.match(kid):
+    if len(kid) > MAX_KID_LENGTH or not _KID.fullmatch(kid):
         raise InvalidToken("malformed_kid")
     # `jku`, `x5u`, `jwk` and `x5c` are never read: the key comes only from the
     # configured JWKS (RFC 8725 §3.10, key selection is the recipient's).
     return header
 
 
-def verify_signature(token: str, key: PyJWK) -> dict[str, Any]:
-    """The claims of `token` if `key` verifies its RS256 signature."""
-    try:
-        claims = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), options=_SIGNATURE_ONLY)
-    except InvalidSignatureError as exc:
-        raise InvalidToken("bad_signature") from exc
-    except PyJWTError as exc:
-        raise InvalidToken("malformed_token") from exc
-    return claims
+def verify_signature(token: str, keys: Sequence[PyJWK]) -> tuple[dict[str, Any], PyJWK]:
+    """The claims of `token` and the key that verified its RS256 signature.
+
+    `keys` are the candidates under the token's kid, tried in order; auth.keys bounds their number.
+    """
+    for key in keys:
+        try:
+            return jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), options=_SIGNATURE_ONLY), key
+        except InvalidSignatureError:
+            continue
+        except PyJWTError as exc:
+            # A token that does not parse would not parse under any other key either.
+            raise InvalidToken("malformed_token") from exc
+    raise InvalidToken("bad_signature")
 
 
 def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, leeway: float = LEEWAY_SECONDS) -> None:
@@ -88,7 +96,34 @@ def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, l
     validate_lifetime(claims, now, leeway)
     _validate_issuer_and_audience(claims, settings)
     _validate_tenant(claims, settings)
+    _validate_not_an_id_token(claims)
+    _validate_names_its_client(claims, settings)
     _validate_is_access_token(claims)
+
+
+def client_id_of(claims: Mapping[str, Any], settings: Settings) -> str | None:
+    """The client the token was issued to, from the first claim of its issuer's profile that names one."""
+    for name in _client_id_claims(claims["iss"], settings):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _client_id_claims(issuer: str, settings: Settings) -> tuple[str, ...]:
+    # Entra ("Access token claims reference"): `azp` is "only present in v2.0 tokens, a
+    # replacement for appid", and `appid` "only present in v1.0 tokens". v2.0 issuers end in
+    # /v2.0, v1.0 issuers (https://sts.windows.net/{tid}/) do not. Reading only the claim of the
+    # token's own version keeps a v1 lookalike carrying `azp` (or the reverse) out.
+    if settings.is_entra:
+        return ("azp",) if issuer.endswith("/v2.0") else ("appid",)
+    # Any other issuer is known only by its URL, which does not say whose software it runs
+    # (Okta, Keycloak and Auth0 all allow custom domains), so the claims that name the client in
+    # access tokens are read in this order: RFC 9068 §2.2 `client_id`; `azp` (OpenID Connect
+    # Core §2, which Keycloak and Auth0 access tokens carry); Okta's `cid` ("Okta: Access token
+    # claims"). An ID token of such an issuer has a client id, not this API, as its `aud`, and
+    # fails the audience rule before this one.
+    return ("client_id", "azp", "cid")
 
 
 def validate_lifetime(claims: Mapping[str, Any], now: float, leeway: float = LEEWAY_SECONDS) -> None:
@@ -109,8 +144,12 @@ def _validate_required(claims: Mapping[str, Any]) -> None:
 
 
 def _numeric_date(value: Any, name: str) -> float:
-    # RFC 7519 §2 NumericDate: a JSON number (bool is not one, though Python says so).
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # RFC 7519 §2 NumericDate: a JSON number (bool is not one, though Python says so) of seconds
+    # since the epoch. Python's json reads NaN, Infinity and 1e999 as non-finite floats, and NaN
+    # compares false to everything, so a NaN `exp` would never expire; an int past float's range
+    # (10**400) would raise OverflowError. The range check refuses every one of them before float()
+    # sees it (comparing an int of any size with an int is exact).
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_NUMERIC_DATE:
         raise InvalidToken(f"malformed_{name}")
     return float(value)
 
@@ -172,9 +211,30 @@ def _validate_tenant(claims: Mapping[str, Any], settings: Settings) -> None:
         raise InvalidToken("tenant_mismatch")
 
 
+# Access tokens only. RFC 8725 §3.12: when one issuer signs several kinds of JWT, the
+# recipient needs rules that tell them apart; RFC 9068 §4 refuses anything but an access
+# token. An Entra ID token can carry `aud` = our client id and, when an app role is assigned
+# to users, `roles` too, signed by the same keys; three rules keep it out.
+
+
+def _validate_not_an_id_token(claims: Mapping[str, Any]) -> None:
+    # `nonce` is an ID token claim (OpenID Connect Core 1.0 §2, §3.1.3.7); Entra and Okta access
+    # tokens for an API never carry one in their payload (Graph's `nonce` is in its header, and
+    # Graph tokens never reach us). Keycloak before 25.0 copied it into access tokens too
+    # (keycloak/keycloak#26893); 25.0 stopped, unless its backwards-compatible nonce mapper is added.
+    if "nonce" in claims:
+        raise InvalidToken("nonce_present")
+
+
+def _validate_names_its_client(claims: Mapping[str, Any], settings: Settings) -> None:
+    # An access token names the client it was issued to (RFC 9068 §2.2 `client_id`; Entra
+    # `azp`/`appid`, Okta `cid`); an ID token names only its audience.
+    if client_id_of(claims, settings) is None:
+        raise InvalidToken("missing_client_id")
+
+
 def _validate_is_access_token(claims: Mapping[str, Any]) -> None:
     # An access token for an API carries delegated `scp` or application `roles`
-    # ("Access tokens: Payload claims"); an ID token minted for the same client id
-    # carries neither and must not be accepted as a credential (RFC 9068 §1).
+    # ("Access tokens: Payload claims").
     if "scp" not in claims and "roles" not in claims:
         raise InvalidToken("not_an_access_token")

@@ -3,7 +3,7 @@
 PyJWT's PyJWKClient blocks on the network under its lock and forgets every key
 once its cache expires, so a slow or failing JWKS endpoint would stall or fail
 requests whose key we already hold. This cache keeps PyJWT's JWK parsing
-(`PyJWKSet`) and changes the policy around it:
+(`PyJWK`, through auth.jwks) and changes the policy around it:
 
 * a known `kid` is answered from memory and never waits on the network; once
   the keys are older than `refresh_after`, a background thread refreshes them
@@ -15,22 +15,23 @@ requests whose key we already hold. This cache keeps PyJWT's JWK parsing
 * a failed fetch keeps the last good keys; only when there are none does the
   caller get KeysUnavailable, and a failed cold fetch is not retried for
   `failure_cooldown` seconds.
+
+What the document holds is screened by auth.jwks.parse_jwks; each key it skips
+is logged once while it stays in the document, with its `kid` and the reason,
+never any key material. A `kid` may have several candidate keys.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jwt import PyJWK, PyJWKSet
-from jwt.exceptions import PyJWKSetError
-
 from .errors import InvalidToken, KeysUnavailable
 from .fetch import FetchError, fetch_document
+from .jwks import Candidates, JwksFetchError, ParsedJwks, SkippedKey, parse_jwks
 
 __all__ = ["JwksCache", "JwksFetchError", "fetch_jwks", "parse_jwks"]
 
@@ -38,14 +39,7 @@ log = logging.getLogger("auth.keys")
 
 MAX_JWKS_BYTES = 256 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
-
-
-class JwksFetchError(Exception):
-    """The JWKS could not be fetched or held no usable key; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+_MAX_LOGGED_KID = 128
 
 
 def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
@@ -54,33 +48,6 @@ def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: i
         return fetch_document(uri, max_bytes=max_bytes, timeout=timeout)
     except FetchError as exc:
         raise JwksFetchError(f"jwks_{exc.reason}") from exc
-
-
-def parse_jwks(body: bytes) -> dict[str, PyJWK]:
-    """The RS256 signing keys of a JWKS document, by `kid` (RFC 7517 §5)."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
-        raise JwksFetchError("jwks_not_json") from exc
-    entries = document.get("keys") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise JwksFetchError("jwks_not_a_key_set")
-    usable = [
-        entry
-        for entry in entries
-        if isinstance(entry, dict)
-        and entry.get("kty") == "RSA"
-        and isinstance(entry.get("kid"), str)
-        and entry.get("use", "sig") == "sig"  # RFC 7517 §4.2: encryption keys never verify
-        and entry.get("alg", "RS256") == "RS256"
-    ]
-    try:
-        key_set = PyJWKSet(usable) if usable else None
-    except PyJWKSetError as exc:
-        raise JwksFetchError("jwks_no_usable_keys") from exc
-    if key_set is None:
-        raise JwksFetchError("jwks_no_usable_keys")
-    return {key.key_id: key for key in key_set.keys if key.key_id}
 
 
 class JwksCache:
@@ -105,24 +72,25 @@ class JwksCache:
         self._wait_timeout = wait_timeout
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: Mapping[str, PyJWK] = {}
+        self._keys: Mapping[str, Candidates] = {}
+        self._logged_skips: frozenset[SkippedKey] = frozenset()
         self._fetched_at: float | None = None  # last success
         self._attempted_at: float | None = None  # last attempt, success or not
         self._in_flight: threading.Event | None = None
         self.fetch_count = 0
 
-    def cached(self, kid: str) -> PyJWK | None:
-        """The key for `kid` if held, without touching the network; may start a background refresh."""
-        key = self._keys.get(kid)
-        if key is not None and self._is_stale():
+    def cached(self, kid: str) -> Candidates | None:
+        """The keys held for `kid`, without touching the network; may start a background refresh."""
+        keys = self._keys.get(kid)
+        if keys is not None and self._is_stale():
             self.refresh_in_background()
-        return key
+        return keys
 
-    def get(self, kid: str) -> PyJWK:
-        """The key for `kid`, fetching if allowed. Blocks on the network: call it off the event loop."""
-        key = self.cached(kid)
-        if key is not None:
-            return key
+    def get(self, kid: str) -> Candidates:
+        """The keys for `kid` (one or more), fetching if allowed. Blocks on the network: call it off the event loop."""
+        keys = self.cached(kid)
+        if keys is not None:
+            return keys
         with self._lock:
             wait_for = self._in_flight
             if wait_for is None:
@@ -137,9 +105,9 @@ class JwksCache:
             self._run_fetch(wait_for)
         else:
             wait_for.wait(self._wait_timeout)
-        key = self._keys.get(kid)
-        if key is not None:
-            return key
+        keys = self._keys.get(kid)
+        if keys is not None:
+            return keys
         if not self._keys:
             raise KeysUnavailable("keys_unavailable", retry_after=self._retry_after())
         raise InvalidToken("unknown_kid")
@@ -185,23 +153,32 @@ class JwksCache:
         return done
 
     def _run_fetch(self, done: threading.Event) -> None:
+        parsed: ParsedJwks | None = None
         try:
-            keys: dict[str, PyJWK] | None = parse_jwks(self._fetch(self.uri))
+            parsed = parse_jwks(self._fetch(self.uri))
             reason = None
         except JwksFetchError as exc:
-            keys, reason = None, exc.reason
+            reason = exc.reason
         except Exception:  # never let a fetch thread die with the in-flight marker set
-            keys, reason = None, "jwks_fetch_failed"
+            reason = "jwks_fetch_failed"
+        newly_skipped: list[SkippedKey] = []
         with self._lock:
             now = self._clock()
             self._attempted_at = now
-            if keys is not None:
-                self._keys = keys
+            if parsed is not None:
+                self._keys = parsed.keys
                 self._fetched_at = now
+                # Logged once while the key stays in the document, not on every refetch.
+                newly_skipped = [skip for skip in dict.fromkeys(parsed.skipped) if skip not in self._logged_skips]
+                self._logged_skips = frozenset(parsed.skipped)
             self._in_flight = None
         done.set()
         if reason is not None:
             log.warning("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys))
+        for skip in newly_skipped:
+            # The kid is the issuer's text: repr() escapes it and it is cut short; no key material is logged.
+            kid = skip.kid[:_MAX_LOGGED_KID] if skip.kid is not None else None
+            log.warning("jwks key skipped kid=%r reason=%s", kid, skip.reason)
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for tests and benchmarks."""

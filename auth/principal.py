@@ -25,9 +25,8 @@ class Principal:
     permissions: frozenset[str]
 
     @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
-        """Read a validated token's claims; v2 (`azp`), v1 (`appid`) and Okta (`cid`) alike."""
-        client_id = _text(claims, "azp", "appid", "cid")
+    def from_claims(cls, claims: Mapping[str, Any], client_id: str | None) -> Principal:
+        """Read a validated token's claims; `client_id` is what auth.claims.client_id_of read for its issuer."""
         return cls(
             kind=_kind(claims, client_id),
             subject=_text(claims, "sub"),

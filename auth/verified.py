@@ -4,9 +4,9 @@ A client sends the same access token on every call until it expires, and parsing
 and checking its RS256 signature is most of what authentication costs. Only that
 deterministic part is skipped, and only while it would give the same answer:
 
-* the entry is used only while the JWKS cache still holds the very key object that
-  verified the token (a rotated-out or refetched key is a miss, and the token is
-  verified afresh);
+* the entry is used only while the JWKS cache still holds, among the candidates for
+  the token's kid, the very key object that verified the token (a rotated-out or
+  refetched key is a miss, and the token is verified afresh);
 * every claim rule still runs against the clock on every request, so expiry, `nbf`
   and `iat` behave exactly as without the cache: no entry is honoured past `exp`,
   and one found expired is dropped;

@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable, Sequence
 
 import anyio.to_thread
+from jwt import PyJWK
 
 from .bearer import MAX_AUTHORIZATION_BYTES, bearer_token
-from .claims import read_header, validate_claims, validate_lifetime, verify_signature
+from .claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
 from .errors import TokenExpired
 from .keys import JwksCache
 from .principal import Principal
@@ -42,10 +43,10 @@ class TokenVerifier:
             # Keyed by the raw header value: one that bearer_token accepted before gives the same token.
             digest = self.verified.digest(authorization[0])
             seen = self.verified.get(digest)
-        # A token verified before, by the key the JWKS cache still holds for its kid: parsing,
+        # A token verified before, by a key the JWKS cache still holds for its kid: parsing,
         # the signature and the rules that do not depend on time gave their answer already and
         # would give it again; exp, nbf and iat are judged against now, as on a first sight.
-        if digest is not None and seen is not None and self.keys.cached(seen.kid) is seen.key:
+        if digest is not None and seen is not None and _holds(self.keys.cached(seen.kid), seen.key):
             try:
                 validate_lifetime(seen.claims, now=self._clock())
             except TokenExpired:
@@ -54,13 +55,18 @@ class TokenVerifier:
             return seen.principal
         token = bearer_token(authorization)
         kid = read_header(token)["kid"]
-        key = self.keys.cached(kid)
-        if key is None:
+        candidates = self.keys.cached(kid)
+        if candidates is None:
             # Only a cache miss may wait on the network, and never on the event loop.
-            key = await anyio.to_thread.run_sync(self.keys.get, kid)
-        claims = verify_signature(token, key)
+            candidates = await anyio.to_thread.run_sync(self.keys.get, kid)
+        claims, key = verify_signature(token, candidates)
         validate_claims(claims, self.settings, now=self._clock())
-        principal = Principal.from_claims(claims)
+        principal = Principal.from_claims(claims, client_id_of(claims, self.settings))
         if digest is not None:
             self.verified.put(digest, VerifiedToken(kid, key, claims, principal))
         return principal
+
+
+def _holds(candidates: Sequence[PyJWK] | None, key: PyJWK) -> bool:
+    """Whether the cache still holds this very key object: a refetch builds new ones."""
+    return candidates is not None and any(candidate is key for candidate in candidates)

@@ -23,9 +23,19 @@ from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
-from .jsonrpc import BATCH_REFUSED, NOT_JSON, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
-from .metadata import BAD_HOST_BODY, MCP_PATH, PRM_PREFIX, BadHost, Resource, protected_resource_metadata, resource_for
+from .metadata import (
+    BAD_HOST_BODY,
+    MCP_PATH,
+    PRM_PREFIX,
+    BadHost,
+    Resource,
+    document_headers,
+    protected_resource_metadata,
+    request_host,
+    resource_for,
+)
 
 if TYPE_CHECKING:
     from front.settings import FrontSettings
@@ -89,8 +99,7 @@ class Edge:
             await send_json(send, 400, _BAD_HOST)
             return
         document = protected_resource_metadata(resource, self.settings, self.scopes, front=self.authorization_server_is_origin)
-        # Public metadata: any origin may read it, so browser-based clients can discover us.
-        await send_json(send, 200, document, {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"})
+        await send_json(send, 200, document, document_headers(self.settings))
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
@@ -132,10 +141,15 @@ class Edge:
         except ClientGone:
             return
         message = peek_json(body)
+        if message is NOT_JSON:
+            # Answered here, for every revision: a body the edge cannot read is never handed on,
+            # since its tool permission could not be checked (and another parser might read it).
+            await send_json(send, 400, PARSE_ERROR)
+            return
         if isinstance(message, list):
             await send_json(send, 400, BATCH_REFUSED)
             return
-        if message is not NOT_JSON and not is_jsonrpc_message(message):
+        if not is_jsonrpc_message(message):
             # The SDK answers a malformed envelope with -32602 (invalid params), or takes an
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
@@ -151,7 +165,7 @@ class Edge:
 
         Bounded, since Host is the client's to choose; a BadHost is never remembered.
         """
-        memo_key = (scope.get("scheme"), None if self.settings.public_url else header(scope, b"host"))
+        memo_key = (scope.get("scheme"), None if self.settings.public_url else request_host(scope))
         resource = self._resources.get(memo_key)
         if resource is None:
             resource = resource_for(scope, self.settings)
@@ -241,7 +255,9 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
         install(edge, build_front(settings, front, edge.scopes))
         return edge
     issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
-    serve_discovery = discovery_handler(UpstreamMetadata(settings.metadata_url), edge.scopes, issuer_of)
+    serve_discovery = discovery_handler(
+        UpstreamMetadata(settings.metadata_url), edge.scopes, document_headers(settings), issuer_of
+    )
     for path in DISCOVERY_PATHS:
         edge.add_route(path, serve_discovery)
     return edge

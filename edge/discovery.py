@@ -117,9 +117,20 @@ def augment(upstream: dict[str, Any], scopes: list[str], issuer: str | None = No
 
 
 def discovery_handler(
-    upstream: UpstreamMetadata, scopes: list[str], issuer_of: Callable[[Scope], str] | None = None
+    upstream: UpstreamMetadata,
+    scopes: list[str],
+    headers: dict[str, str],
+    issuer_of: Callable[[Scope], str] | None = None,
 ) -> Callable[[Scope, Receive, Send], Any]:
-    """The ASGI handler for both discovery paths; `issuer_of(scope)` names the issuer to publish, if not upstream's."""
+    """The ASGI handler for both discovery paths.
+
+    `headers` go on the document (edge.metadata.document_headers); `issuer_of(scope)` names the
+    issuer to publish, if not upstream's (multi-tenant: this request's origin). The document is
+    fetched beside the RFC 9728 one, at the origin the client took from the MCP URL, and is sent
+    with the same caching headers, `Vary: Host` included whenever the resource (and so a
+    multi-tenant issuer) comes from Host. A single-tenant body is the same whatever the Host;
+    the Vary keeps it and the RFC 9728 document consistent in a shared cache.
+    """
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -140,9 +151,6 @@ def discovery_handler(
                 {"Retry-After": "30"},
             )
             return
-        headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
-        if issuer is not None:
-            headers["Vary"] = "Host"  # RFC 9110 §12.5.5: the issuer is this request's origin
         await send_json(send, 200, augment(document, scopes, issuer), headers)
 
     return serve

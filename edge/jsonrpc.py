@@ -1,8 +1,8 @@
 """What the edge reads of a JSON-RPC body before the SDK does: its envelope and the tool it calls.
 
-Only enough to answer the envelope errors JSON-RPC 2.0 §5 assigns (-32600) and to
-refuse a `tools/call` the caller has no permission for. The SDK parses and
-answers everything else, -32700 for a body that is not JSON included.
+Only enough to answer the errors JSON-RPC 2.0 §5 assigns to the body as a whole
+(-32700 for a body that is not JSON, -32600 for a bad envelope) and to refuse a
+`tools/call` the caller has no permission for. The SDK answers everything else.
 """
 
 from __future__ import annotations
@@ -13,18 +13,34 @@ from typing import Any
 import mcp_tools
 from auth import Principal
 
-__all__ = ["BATCH_REFUSED", "NOT_JSON", "invalid_request", "is_jsonrpc_message", "missing_permission", "peek_json"]
+__all__ = [
+    "BATCH_REFUSED",
+    "NOT_JSON",
+    "PARSE_ERROR",
+    "invalid_request",
+    "is_jsonrpc_message",
+    "missing_permission",
+    "peek_json",
+]
 
 NOT_JSON = object()
 # MCP 2025-06-18 removed JSON-RPC batching; JSON-RPC 2.0 §5 calls that an Invalid Request.
 BATCH_REFUSED = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Batch requests are not supported"}}
+# JSON-RPC 2.0 §5.1: -32700 "Parse error", id null. Written as the SDK's 2026-07-28 path writes it
+# (mcp/server/_streamable_http_modern.py: `id` last, status 400), so both answer the same bytes.
+PARSE_ERROR = {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
 
 
 def peek_json(body: bytes) -> Any:
-    """The parsed body, or NOT_JSON when it is not JSON."""
+    """The parsed body, or NOT_JSON when the parser refuses it.
+
+    ValueError covers more than malformed text (JSONDecodeError, UnicodeDecodeError): an integer
+    literal over Python's 4,300-digit conversion limit raises a bare ValueError; deep nesting
+    raises RecursionError.
+    """
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return NOT_JSON
 
 

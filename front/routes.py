@@ -10,8 +10,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from auth import Settings
+from edge.metadata import document_headers
 from edge.http import BodyTooLarge, ClientGone, read_body, send_json
 
+from .answers import OPEN_CORS
 from .authorize import authorize, callback
 from .clients import ClientDocuments
 from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, TOKEN_PATH, Front
@@ -26,7 +28,6 @@ from .upstream import Upstream
 __all__ = ["build_front", "install"]
 
 MAX_BODY_BYTES = 64 * 1024
-_PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
 _PREFLIGHT = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -62,7 +63,8 @@ def install(edge: Any, front: Front) -> None:
 async def _metadata(front: Front, request: Request) -> Response:
     from starlette.responses import JSONResponse
 
-    return JSONResponse(authorization_server_metadata(front, front.place(request)), headers=_PUBLIC)
+    # Derived from the request's Host unless MCP_PUBLIC_URL is set: the edge's headers (Vary: Host).
+    return JSONResponse(authorization_server_metadata(front, front.place(request)), headers=document_headers(front.settings))
 
 
 def _get_only(front: Front, handler: Callable[[Front, Request], Awaitable[Response]]) -> Handler:
@@ -118,7 +120,7 @@ def _api(front: Front, handler: Callable[[Front, Request, bytes], Awaitable[Resp
             await _no_content(send)
             return
         if scope["method"] != "POST":
-            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use POST"}, {"Allow": "POST", **_PUBLIC})
+            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use POST"}, {"Allow": "POST", **OPEN_CORS})
             return
         body = await _capped_body(receive, send)
         if body is None:

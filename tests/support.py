@@ -56,12 +56,55 @@ class SigningKey:
     private: rsa.RSAPrivateKey = field(repr=False)
 
     @classmethod
-    def generate(cls, kid: str | None = None) -> SigningKey:
-        return cls(kid or uuid.uuid4().hex[:16], rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    def generate(cls, kid: str | None = None, bits: int = 2048) -> SigningKey:
+        """A fresh key; `bits` under 1024 (which cryptography refuses to generate) come from _weak_rsa_key."""
+        private = rsa.generate_private_key(public_exponent=65537, key_size=bits) if bits >= 1024 else _weak_rsa_key(bits)
+        return cls(kid or uuid.uuid4().hex[:16], private)
 
     def jwk(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
         return {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    def private_jwk(self) -> dict[str, Any]:
+        """The JWK with its private members (d, p, q, dp, dq, qi): what an issuer must never publish."""
+        private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private))
+        return {**private, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+
+def _weak_rsa_key(bits: int) -> rsa.RSAPrivateKey:
+    """A real RSA key of `bits` bits from two random probable primes, for the short-key attacks (e.g. 512)."""
+    import secrets
+
+    def probable_prime(size: int) -> int:
+        while True:
+            candidate = secrets.randbits(size) | (3 << (size - 2)) | 1
+            if all(candidate % small for small in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)) and miller_rabin(candidate):
+                return candidate
+
+    def miller_rabin(n: int, rounds: int = 40) -> bool:
+        d, r = n - 1, 0
+        while d % 2 == 0:
+            d, r = d // 2, r + 1
+        for _ in range(rounds):
+            x = pow(secrets.randbelow(n - 3) + 2, d, n)
+            if x in (1, n - 1):
+                continue
+            for _ in range(r - 1):
+                x = pow(x, 2, n)
+                if x == n - 1:
+                    break
+            else:
+                return False
+        return True
+
+    e = 65537
+    while True:
+        p, q = probable_prime(bits // 2), probable_prime(bits // 2)
+        if p != q and (p - 1) % e and (q - 1) % e:
+            break
+    d = pow(e, -1, (p - 1) * (q - 1))
+    numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q))
+    return numbers.private_key()
 
 
 def jwks_document(*keys: SigningKey) -> dict[str, Any]:
@@ -103,6 +146,10 @@ def app_claims(**overrides: Any) -> dict[str, Any]:
 
 DROP = object()
 """Pass as a claim value to leave the claim out."""
+
+V1_CLIENT: dict[str, Any] = {"azp": DROP, "appid": GATEWAY_CLIENT_ID}
+"""Overrides that make user_claims/app_claims name their client as a v1.0 token does: `appid`, never `azp`
+("Access token claims reference")."""
 
 
 def mint(key: SigningKey, claims: Mapping[str, Any], *, algorithm: str = "RS256", **header: Any) -> str:
@@ -239,16 +286,17 @@ class FunctionHost:
         headers: Mapping[str, str] | None = None,
         body: bytes | str | dict[str, Any] | list[Any] = b"",
         host: str = PUBLIC_HOST,
+        send_host: bool = True,
         timeout: float = 30.0,
     ) -> func.HttpResponse:
+        """`send_host=False` leaves the Host header out, as Microsoft's unit-testing guide builds requests."""
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
         url = f"https://{host}{path}"
-        request = func.HttpRequest(
-            method=method, url=url, headers={"Host": host, **(headers or {})}, params={}, body=body
-        )
+        all_headers = {"Host": host, **(headers or {})} if send_host else dict(headers or {})
+        request = func.HttpRequest(method=method, url=url, headers=all_headers, params={}, body=body)
         future = asyncio.run_coroutine_threadsafe(self._user_function(request, InvocationContext()), self._loop)
         return future.result(timeout)
 

@@ -126,6 +126,24 @@ def _subtract() -> dict[str, Any]:
     return call_tool("subtract", {"a": 5, "b": 3})
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+def _signed(k: Keys, claims: dict[str, Any] | str) -> str:
+    """Claims as an attacker holding our key would write them, literals PyJWT's encoder may not emit included."""
+    return forge({"alg": "RS256", "typ": "JWT", "kid": k.ours.kid}, claims, rs256_key=k.ours)
+
+
+def _id_token(**overrides: Any) -> dict[str, Any]:
+    now = _now()
+    claims = {
+        "iss": ISSUER_V2, "aud": CLIENT_ID, "tid": TENANT_ID, "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0",
+        "sub": "user-subject-1", "oid": "user-object-1", "name": "Ada Lovelace", "preferred_username": "ada@contoso.example",
+        "nonce": "n-0S6_WzA2Mj", "roles": ["calculator.subtract"], **overrides,
+    }
+    return {k: v for k, v in claims.items() if v is not DROP}
+
+
 def _attacker_header(k: Keys, **extra: Any) -> Request:
     # Our kid, the attacker's signature and a pointer to the attacker's key: only the
     # configured JWKS may choose the key, so the signature must fail against ours.
@@ -163,6 +181,20 @@ ATTACKS: list[Attack] = [
     Attack("iat-in-future", lambda k: bearer(mint(k.ours, user_claims(iat=_now() + 300))), INVALID, "issued_in_future"),
     Attack("exp-as-string", lambda k: bearer(mint(k.ours, user_claims(exp=str(_now() + 3600)))), INVALID, "malformed_exp"),
     Attack("exp-as-bool", lambda k: bearer(mint(k.ours, user_claims(exp=True))), INVALID, "malformed_exp"),
+    # RFC 7519 §2 NumericDate: a finite number. Python's json reads the NaN and Infinity literals
+    # (and 1e999 as inf); NaN compares false to everything, so it never expired on the old code.
+    Attack("exp-NaN", lambda k: bearer(_signed(k, user_claims(exp=NAN))), INVALID, "malformed_exp"),
+    Attack("exp-Infinity", lambda k: bearer(_signed(k, user_claims(exp=INF))), INVALID, "malformed_exp"),
+    Attack("exp-minus-Infinity", lambda k: bearer(_signed(k, user_claims(exp=-INF))), INVALID, "malformed_exp"),
+    Attack("exp-1e999", lambda k: bearer(_signed(k, json.dumps(user_claims(exp=0)).replace('"exp": 0', '"exp": 1e999'))), INVALID, "malformed_exp"),
+    Attack("exp-10-to-the-400", lambda k: bearer(_signed(k, user_claims(exp=10**400))), INVALID, "malformed_exp"),
+    Attack("exp-past-year-9999", lambda k: bearer(_signed(k, user_claims(exp=253402300800))), INVALID, "malformed_exp"),
+    Attack("nbf-NaN", lambda k: bearer(_signed(k, user_claims(nbf=NAN))), INVALID, "malformed_nbf"),
+    Attack("nbf-minus-Infinity", lambda k: bearer(_signed(k, user_claims(nbf=-INF))), INVALID, "malformed_nbf"),
+    Attack("nbf-negative", lambda k: bearer(_signed(k, user_claims(nbf=-1))), INVALID, "malformed_nbf"),
+    Attack("iat-NaN", lambda k: bearer(_signed(k, user_claims(iat=NAN))), INVALID, "malformed_iat"),
+    Attack("iat-minus-Infinity", lambda k: bearer(_signed(k, user_claims(iat=-INF))), INVALID, "malformed_iat"),
+    Attack("iat-10-to-the-400", lambda k: bearer(_signed(k, user_claims(iat=10**400))), INVALID, "malformed_iat"),
     # --- required claims ---
     Attack("missing-exp", lambda k: bearer(mint(k.ours, user_claims(exp=DROP))), INVALID, "missing_exp"),
     Attack("missing-iat", lambda k: bearer(mint(k.ours, user_claims(iat=DROP))), INVALID, "missing_iat"),
@@ -184,7 +216,19 @@ ATTACKS: list[Attack] = [
     Attack("graph-aud-url", lambda k: bearer(mint(k.ours, user_claims(iss=ISSUER_V1, ver="1.0", aud="https://graph.microsoft.com"))), INVALID, "bad_audience"),
     Attack("aud-list-without-us", lambda k: bearer(mint(k.ours, user_claims(aud=[GRAPH_APP_ID, "api://other"]))), INVALID, "bad_audience"),
     Attack("aud-as-object", lambda k: bearer(mint(k.ours, user_claims(aud={CLIENT_ID: True}))), INVALID, "bad_audience"),
-    Attack("id-token", lambda k: bearer(mint(k.ours, user_claims(scp=DROP, nonce="n-0S6_WzA2Mj", ver="2.0"))), INVALID, "not_an_access_token"),
+    Attack("id-token", lambda k: bearer(mint(k.ours, user_claims(scp=DROP, nonce="n-0S6_WzA2Mj", ver="2.0"))), INVALID, "nonce_present"),
+    # --- token kind: access tokens only (RFC 8725 §3.12, RFC 9068 §4) ---
+    # Issue 8 item 1, exactly: an Entra v2 ID token of an API whose registration also signs users in
+    # and whose roles are assigned to users: aud = our client id, a nonce, no scp, no azp, a role.
+    Attack("entra-v2-id-token-with-an-assigned-role", lambda k: bearer(mint(k.ours, _id_token()), _subtract()), INVALID, "nonce_present"),
+    Attack("entra-v2-id-token-without-nonce", lambda k: bearer(mint(k.ours, _id_token(nonce=DROP)), _subtract()), INVALID, "missing_client_id"),
+    Attack("access-token-carrying-a-nonce", lambda k: bearer(mint(k.ours, user_claims(nonce="n-0S6_WzA2Mj"))), INVALID, "nonce_present"),
+    Attack("v2-token-without-azp", lambda k: bearer(mint(k.ours, user_claims(azp=DROP))), INVALID, "missing_client_id"),
+    Attack("v2-app-token-without-azp", lambda k: bearer(mint(k.ours, app_claims(azp=DROP)), _subtract()), INVALID, "missing_client_id"),
+    Attack("v2-token-naming-its-client-in-appid", lambda k: bearer(mint(k.ours, user_claims(azp=DROP, appid="c1"))), INVALID, "missing_client_id"),
+    Attack("v1-token-naming-its-client-in-azp", lambda k: bearer(mint(k.ours, user_claims(iss=ISSUER_V1, ver="1.0", aud=APP_ID_URI))), INVALID, "missing_client_id"),
+    Attack("azp-empty", lambda k: bearer(mint(k.ours, user_claims(azp=""))), INVALID, "missing_client_id"),
+    Attack("azp-not-a-string", lambda k: bearer(mint(k.ours, user_claims(azp=["c1"]))), INVALID, "missing_client_id"),
     # --- permission look-alikes (exact, case-sensitive; `scp` wins over `roles`) ---
     Attack("scp-calculator.addx", lambda k: bearer(mint(k.ours, user_claims(scp="calculator.addx"))), insufficient(SCOPE_ADD), "insufficient_scope"),
     Attack("scp-prefix-calculator.ad", lambda k: bearer(mint(k.ours, user_claims(scp="calculator.ad"))), insufficient(SCOPE_ADD), "insufficient_scope"),
@@ -286,6 +330,8 @@ def test_the_matrix_has_a_case_for_every_attack_named_in_the_issue():
         "tid-other-tenant", "v2-iss-with-app-id-uri-aud", "graph-aud-guid", "id-token", "scp-calculator.addx",
         "scp-Calculator.Subtract", "scp-comma-split", "scp-plus-roles-roles-ignored", "scp-array-with-number",
         "token-only-in-query", "basic-scheme", "header-20kb", "non-base64-garbage", "two-segments", "truncated-signature",
+        # issue 8
+        "entra-v2-id-token-with-an-assigned-role", "exp-NaN", "exp-Infinity", "exp-10-to-the-400",
     }
     assert named <= ids
     assert len(ids) == len(ATTACKS)
@@ -324,7 +370,7 @@ def test_the_attacker_jwks_was_never_fetched(keys: Keys):
 VALID_CALLERS = [
     pytest.param(lambda: user_claims(), id="v2-user"),
     pytest.param(lambda: user_claims(iss=ISSUER_V1, ver="1.0", aud=APP_ID_URI, azp=DROP, appid="c1", upn="ada@contoso.example", preferred_username=DROP), id="v1-user-app-id-uri"),
-    pytest.param(lambda: user_claims(iss=ISSUER_V1, ver="1.0", aud=CLIENT_ID), id="v1-user-client-id"),
+    pytest.param(lambda: user_claims(iss=ISSUER_V1, ver="1.0", aud=CLIENT_ID, azp=DROP, appid="c1"), id="v1-user-client-id"),
     pytest.param(lambda: app_claims(), id="v2-app"),
     pytest.param(lambda: user_claims(scp=["calculator.add", "calculator.subtract"]), id="scp-array"),
     pytest.param(lambda: user_claims(tid=TENANT_ID.upper()), id="tid-upper-case"),

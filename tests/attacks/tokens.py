@@ -24,7 +24,7 @@ def b64url(data: bytes) -> str:
 
 def forge(
     header: Mapping[str, Any],
-    claims: Mapping[str, Any],
+    claims: Mapping[str, Any] | str,
     signature: bytes | None = None,
     *,
     hs256_secret: bytes | None = None,
@@ -33,8 +33,11 @@ def forge(
     """A compact JWS with exactly this header and these claims, which PyJWT's encoder would refuse to write.
 
     Signed with HMAC-SHA256 under `hs256_secret`, with RS256 under `rs256_key`, or carrying `signature` as is.
+    `claims` given as a str is the payload's JSON text, byte for byte (e.g. `"exp": 1e999`); a mapping is
+    written by json.dumps, which writes NaN and Infinity as the bare literals Python's parser reads back.
     """
-    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    payload = claims if isinstance(claims, str) else json.dumps(claims)
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(payload.encode())}"
     if hs256_secret is not None:
         signature = hmac.new(hs256_secret, signing_input.encode(), hashlib.sha256).digest()
     if rs256_key is not None:

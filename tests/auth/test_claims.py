@@ -9,15 +9,17 @@ import pytest
 from jwt import PyJWK
 
 from auth import InvalidToken, Settings, TokenExpired
-from auth.claims import read_header, validate_claims, verify_signature
+from auth.claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
 from tests.support import (
     APP_ID_URI,
     CLIENT_ID,
     DROP,
+    GATEWAY_CLIENT_ID,
     ISSUER_V1,
     ISSUER_V2,
     OTHER_TENANT_ID,
     TENANT_ID,
+    V1_CLIENT,
     SigningKey,
     app_claims,
     mint,
@@ -47,8 +49,8 @@ def at_now(**overrides: Any) -> dict[str, Any]:
     "overrides",
     [
         pytest.param({}, id="v2-user"),
-        pytest.param({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0"}, id="v1-app-id-uri"),
-        pytest.param({"iss": ISSUER_V1, "aud": CLIENT_ID, "ver": "1.0"}, id="v1-client-id"),
+        pytest.param({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0", **V1_CLIENT}, id="v1-app-id-uri"),
+        pytest.param({"iss": ISSUER_V1, "aud": CLIENT_ID, "ver": "1.0", **V1_CLIENT}, id="v1-client-id"),
         pytest.param({"exp": NOW - 59}, id="expired-within-leeway"),
         pytest.param({"nbf": NOW + 59}, id="nbf-within-leeway"),
         pytest.param({"iat": NOW + 59}, id="iat-within-leeway"),
@@ -88,7 +90,17 @@ def test_acceptable_claims_pass(overrides: dict[str, Any]):
         ({"aud": [CLIENT_ID + "x"]}, InvalidToken, "bad_audience"),
         ({"aud": {"id": CLIENT_ID}}, InvalidToken, "bad_audience"),
         ({"iss": ISSUER_V1, "aud": "api://someone-else"}, InvalidToken, "bad_audience"),
-        ({"scp": DROP}, InvalidToken, "not_an_access_token"),  # an ID token for our client id
+        ({"scp": DROP}, InvalidToken, "not_an_access_token"),  # neither delegated nor application permissions
+        ({"nonce": "n-0S6_WzA2Mj"}, InvalidToken, "nonce_present"),  # OIDC Core §2: an ID token's claim
+        ({"scp": DROP, "azp": DROP, "nonce": "n", "roles": ["calculator.subtract"]}, InvalidToken, "nonce_present"),
+        ({"scp": DROP, "azp": DROP, "roles": ["calculator.subtract"]}, InvalidToken, "missing_client_id"),
+        ({"azp": DROP}, InvalidToken, "missing_client_id"),
+        ({"azp": ""}, InvalidToken, "missing_client_id"),
+        ({"azp": 7}, InvalidToken, "missing_client_id"),
+        ({"azp": DROP, "appid": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # appid is v1's
+        ({"azp": DROP, "cid": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # cid is Okta's
+        ({"azp": DROP, "client_id": GATEWAY_CLIENT_ID}, InvalidToken, "missing_client_id"),  # not Entra's
+        ({"iss": ISSUER_V1, "aud": APP_ID_URI, "ver": "1.0"}, InvalidToken, "missing_client_id"),  # azp is v2's
     ],
     ids=lambda value: None if isinstance(value, dict) else str(getattr(value, "__name__", value)),
 )
@@ -98,13 +110,80 @@ def test_each_claim_rule_rejects_with_its_reason(overrides: dict[str, Any], erro
     assert caught.value.reason == reason
 
 
+NON_FINITE_OR_INSANE = [float("nan"), float("inf"), -float("inf"), 10**400, -(10**400), 1e308, -1, 253402300800]
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", NON_FINITE_OR_INSANE, ids=["nan", "inf", "-inf", "10**400", "-10**400", "1e308", "-1", "year-10000"])
+def test_time_claims_must_be_finite_numeric_dates_in_range(name: str, value: float):
+    # RFC 7519 §2 NumericDate; validate_lifetime is also what re-judges a cached verification.
+    for check in (lambda: validate_claims(at_now(**{name: value}), SETTINGS, now=NOW), lambda: validate_lifetime(at_now(**{name: value}), now=NOW)):
+        with pytest.raises(InvalidToken) as caught:
+            check()
+        assert caught.value.reason == f"malformed_{name}"
+        assert not isinstance(caught.value, TokenExpired)
+
+
+@pytest.mark.parametrize("value", [0, 1.5, NOW, 253402300799])
+def test_numeric_dates_at_the_ends_of_the_range_are_judged_by_their_rule(value: float):
+    def reason(**claims: float) -> str | None:
+        try:
+            validate_lifetime(at_now(**claims), now=NOW, leeway=0)
+        except InvalidToken as error:
+            return error.reason
+        return None
+
+    assert reason(exp=value) == ("expired" if value <= NOW else None)
+    assert reason(nbf=value) == ("not_yet_valid" if value > NOW else None)
+    assert reason(iat=value) == ("issued_in_future" if value > NOW else None)
+
+
 def test_other_issuers_match_issuer_and_audience_exactly_and_need_no_tenant():
-    claims = at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP)
+    claims = at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP, cid="0oa1gateway")
     assert validate_claims(claims, OKTA, now=NOW) is None
 
     with pytest.raises(InvalidToken) as caught:
         validate_claims({**claims, "aud": CLIENT_ID}, OKTA, now=NOW)
     assert caught.value.reason == "bad_audience"
+
+
+@pytest.mark.parametrize(
+    ("client", "expected"),
+    [
+        ({"client_id": "s6BhdRkqt3"}, "s6BhdRkqt3"),  # RFC 9068 §2.2
+        ({"cid": "0oa1gateway"}, "0oa1gateway"),  # Okta
+        ({"azp": "keycloak-gateway"}, "keycloak-gateway"),  # Keycloak, Auth0
+        ({"client_id": "s6BhdRkqt3", "cid": "0oa1gateway"}, "s6BhdRkqt3"),
+        ({"client_id": "s6BhdRkqt3", "azp": "s6BhdRkqt3"}, "s6BhdRkqt3"),
+    ],
+)
+def test_other_issuers_name_the_client_in_client_id_azp_or_cid(client: dict[str, Any], expected: str):
+    claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
+
+    assert validate_claims(claims, OKTA, now=NOW) is None
+    assert client_id_of(claims, OKTA) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({}, GATEWAY_CLIENT_ID, id="v2-azp"),
+        pytest.param({"iss": ISSUER_V1, "ver": "1.0", "azp": DROP, "appid": "v1-client"}, "v1-client", id="v1-appid"),
+        pytest.param({"iss": ISSUER_V1, "ver": "1.0", "appid": "v1-client"}, "v1-client", id="v1-appid-beside-azp"),
+        pytest.param({"appid": "v1-client"}, GATEWAY_CLIENT_ID, id="v2-azp-beside-appid"),
+    ],
+)
+def test_entra_reads_the_client_of_the_token_version(overrides: dict[str, Any], expected: str):
+    assert client_id_of(at_now(**overrides), SETTINGS) == expected
+
+
+@pytest.mark.parametrize("client", [{}, {"appid": "c1"}, {"client_id": 7}, {"cid": ""}, {"azp": ["c1"]}])
+def test_other_issuers_refuse_a_token_naming_no_client(client: dict[str, Any]):
+    claims = {**at_now(iss="https://contoso.okta.com/oauth2/default", aud="api://mcp-calculator", tid=DROP, azp=DROP), **client}
+
+    with pytest.raises(InvalidToken) as caught:
+        validate_claims(claims, OKTA, now=NOW)
+    assert caught.value.reason == "missing_client_id"
 
 
 def test_app_only_token_without_scp_is_an_access_token():
@@ -118,6 +197,7 @@ def test_app_only_token_without_scp_is_an_access_token():
         ({"kid": ""}, "missing_kid"),
         ({"kid": "k" * 129}, "malformed_kid"),
         ({"kid": "k1\r\nX-Injected: 1"}, "malformed_kid"),
+        ({"kid": "k1\n"}, "malformed_kid"),
         ({"kid": "k 1"}, "malformed_kid"),
     ],
 )
@@ -178,11 +258,24 @@ def test_header_is_returned_with_its_kid():
 
 def test_signature_verifies_only_with_the_signing_key():
     token = mint(KEY, at_now())
-    assert verify_signature(token, PyJWK(KEY.jwk()))["sub"] == "user-subject-1"
+    claims, key = verify_signature(token, [PyJWK(KEY.jwk())])
+    assert (claims["sub"], key.key_id) == ("user-subject-1", "k1")
 
     impostor = SigningKey.generate("k1")
     with pytest.raises(InvalidToken) as caught:
-        verify_signature(token, PyJWK(impostor.jwk()))
+        verify_signature(token, [PyJWK(impostor.jwk())])
+    assert caught.value.reason == "bad_signature"
+
+
+def test_each_candidate_key_is_tried_and_the_one_that_verified_is_returned():
+    impostor, other = SigningKey.generate("k1"), SigningKey.generate("k1")
+    candidates = [PyJWK(impostor.jwk()), PyJWK(KEY.jwk())]
+
+    claims, key = verify_signature(mint(KEY, at_now()), candidates)
+
+    assert key is candidates[1]
+    with pytest.raises(InvalidToken) as caught:
+        verify_signature(mint(other, at_now()), candidates)
     assert caught.value.reason == "bad_signature"
 
 
@@ -191,5 +284,5 @@ def test_a_tampered_payload_fails_the_signature():
     forged_payload = jwt.utils.base64url_encode(jwt.api_jwt.json.dumps(at_now(scp="calculator.add calculator.subtract admin")).encode()).decode()
 
     with pytest.raises(InvalidToken) as caught:
-        verify_signature(f"{header}.{forged_payload}.{signature}", PyJWK(KEY.jwk()))
+        verify_signature(f"{header}.{forged_payload}.{signature}", [PyJWK(KEY.jwk())])
     assert caught.value.reason == "bad_signature"

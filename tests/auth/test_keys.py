@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from auth import InvalidToken, JwksCache, KeysUnavailable
+from auth.claims import verify_signature
+from auth.jwks import MAX_KEYS_PER_KID, ParsedJwks, SkippedKey
 from auth.keys import JwksFetchError, fetch_jwks, parse_jwks
-from tests.support import JwksServer, SigningKey, jwks_document
+from tests.log_capture import SuiteLog
+from tests.support import JwksServer, SigningKey, jwks_document, mint, user_claims
 
 KEY_A = SigningKey.generate("key-a")
 KEY_B = SigningKey.generate("key-b")
@@ -44,8 +48,8 @@ def cache_for(server: JwksServer, clock: Clock) -> JwksCache:
 def test_a_known_kid_is_fetched_once_then_served_from_memory(server: JwksServer, clock: Clock):
     cache = cache_for(server, clock)
 
-    assert cache.get("key-a").key_id == "key-a"
-    assert cache.get("key-a").key_id == "key-a"
+    assert [k.key_id for k in cache.get("key-a")] == ["key-a"]
+    assert [k.key_id for k in cache.get("key-a")] == ["key-a"]
     assert cache.cached("key-a") is not None
     assert (server.hits, cache.fetch_count) == (1, 1)
 
@@ -79,7 +83,7 @@ def test_a_rotated_key_is_found_by_one_refetch_after_the_cooldown(server: JwksSe
     server.publish(KEY_A, KEY_B)
     clock.now += 61
 
-    assert cache.get("key-b").key_id == "key-b"
+    assert [k.key_id for k in cache.get("key-b")] == ["key-b"]
     assert server.hits == 2
 
 
@@ -90,14 +94,14 @@ def test_stale_keys_are_served_while_a_background_refresh_runs(server: JwksServe
     server.hang_seconds = 30  # the refresh is slow
     clock.now += 3601
 
-    assert cache.cached("key-a").key_id == "key-a"  # answered at once, from memory
+    assert [k.key_id for k in cache.cached("key-a")] == ["key-a"]  # answered at once, from memory
     server.release.set()
     deadline_hits = 2
     for _ in range(200):
         if cache.cached("key-b") is not None:
             break
         threading.Event().wait(0.02)
-    assert cache.cached("key-b").key_id == "key-b"
+    assert [k.key_id for k in cache.cached("key-b")] == ["key-b"]
     assert server.hits == deadline_hits
 
 
@@ -109,7 +113,7 @@ def test_a_failed_refresh_keeps_the_last_good_keys(server: JwksServer, clock: Cl
 
     with pytest.raises(InvalidToken):
         cache.get("key-unknown")
-    assert cache.get("key-a").key_id == "key-a"
+    assert [k.key_id for k in cache.get("key-a")] == ["key-a"]
     assert server.hits == 2
 
 
@@ -129,7 +133,7 @@ def test_no_keys_at_all_is_keys_unavailable_with_retry_after(server: JwksServer,
 
     server.publish(KEY_A)
     clock.now += 3
-    assert cache.get("key-a").key_id == "key-a"
+    assert [k.key_id for k in cache.get("key-a")] == ["key-a"]
     assert server.hits == 2
 
 
@@ -137,7 +141,7 @@ def test_concurrent_cold_callers_share_one_fetch(server: JwksServer, clock: Cloc
     cache = cache_for(server, clock)
     server.hang_seconds = 30
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("key-a").key_id)) for _ in range(20)]
+    threads = [threading.Thread(target=lambda: results.append(cache.get("key-a")[0].key_id)) for _ in range(20)]
     for thread in threads:
         thread.start()
     for _ in range(200):
@@ -175,7 +179,134 @@ def test_unusable_documents_are_refused_with_a_reason(body: bytes, reason: str):
 
 def test_only_usable_rsa_signing_keys_are_kept():
     document = {"keys": [KEY_A.jwk(), {**KEY_B.jwk(), "use": "enc"}, {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"}]}
-    assert sorted(parse_jwks(json.dumps(document).encode())) == ["key-a"]
+    assert sorted(parse_jwks(json.dumps(document).encode()).keys) == ["key-a"]
+
+
+# --- hygiene: what an issuer's key set may hold but must never be used (issue 8 item 3) ----------
+
+WEAK_512 = SigningKey.generate("weak-512", bits=512)
+WEAK_2047 = SigningKey.generate("weak-2047", bits=2047)
+
+
+def parsed(*entries: dict[str, Any]) -> ParsedJwks:
+    return parse_jwks(json.dumps({"keys": [KEY_A.jwk(), *entries]}).encode())
+
+
+@pytest.mark.parametrize("member", ["d", "p", "q", "dp", "dq", "qi", "oth", "k"])
+def test_a_jwk_carrying_private_material_is_never_used(member: str):
+    private = KEY_B.private_jwk()
+    entry = {**KEY_B.jwk(), member: private.get(member, "AQAB") if member != "oth" else [{"r": "AQAB", "d": "AQAB", "t": "AQAB"}]}
+
+    keys = parsed(entry)
+
+    assert sorted(keys.keys) == ["key-a"]
+    assert keys.skipped == (SkippedKey("key-b", "private_material"),)
+
+
+def test_a_whole_private_jwk_is_never_used():
+    keys = parsed(KEY_B.private_jwk())
+    assert sorted(keys.keys) == ["key-a"]
+    assert keys.skipped == (SkippedKey("key-b", "private_material"),)
+
+
+@pytest.mark.parametrize("weak", [WEAK_512, WEAK_2047], ids=["512", "2047"])
+def test_rsa_keys_under_2048_bits_are_skipped(weak: SigningKey):
+    keys = parsed(weak.jwk())
+    assert sorted(keys.keys) == ["key-a"]
+    assert keys.skipped == (SkippedKey(weak.kid, "rsa_key_too_short"),)
+
+
+def test_every_skipped_key_is_reported_with_its_reason():
+    keys = parsed(
+        {**KEY_B.jwk(), "kid": "enc", "use": "enc"},
+        {**KEY_B.jwk(), "kid": "rs512", "alg": "RS512"},
+        {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "a", "y": "b"},
+        {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+        {**KEY_B.jwk(), "kid": None},
+        "not-an-object",
+    )
+    assert keys.skipped == (
+        SkippedKey("enc", "not_for_signing"),
+        SkippedKey("rs512", "alg_not_rs256"),
+        SkippedKey("ec", "kty_not_rsa"),
+        SkippedKey("broken", "unusable_key"),
+        SkippedKey(None, "no_kid"),
+        SkippedKey(None, "not_an_object"),
+    )
+
+
+def test_two_keys_under_one_kid_are_both_candidates_in_document_order():
+    twin = SigningKey("key-a", KEY_B.private)
+
+    keys = parsed(twin.jwk())
+
+    assert [candidate.key_id for candidate in keys.keys["key-a"]] == ["key-a", "key-a"]
+    assert [candidate.key.public_numbers() for candidate in keys.keys["key-a"]] == [
+        KEY_A.private.public_key().public_numbers(),
+        KEY_B.private.public_key().public_numbers(),
+    ]
+    assert keys.skipped == ()
+
+
+def test_at_most_four_keys_per_kid_are_kept_and_a_repeated_key_counts_once():
+    twins = [SigningKey("key-a", SigningKey.generate().private) for _ in range(4)]
+
+    keys = parsed(KEY_A.jwk(), *(twin.jwk() for twin in twins))
+
+    assert len(keys.keys["key-a"]) == MAX_KEYS_PER_KID == 4
+    assert keys.skipped == (SkippedKey("key-a", "duplicate_key"), SkippedKey("key-a", "too_many_keys_for_kid"))
+
+
+def test_a_token_signed_by_either_key_under_one_kid_verifies(server: JwksServer, clock: Clock):
+    twin = SigningKey("key-a", KEY_B.private)
+    server.document = {"keys": [KEY_A.jwk(), twin.jwk()]}
+    cache = cache_for(server, clock)
+
+    for signer in (KEY_A, twin):
+        claims, key = verify_signature(mint(signer, user_claims()), cache.get("key-a"))
+        assert (claims["sub"], key.key.public_numbers()) == ("user-subject-1", signer.private.public_key().public_numbers())
+    with pytest.raises(InvalidToken) as caught:
+        verify_signature(mint(SigningKey.generate("key-a"), user_claims()), cache.get("key-a"))
+    assert caught.value.reason == "bad_signature"
+
+
+def test_each_skipped_key_is_logged_once_with_kid_and_reason_and_no_key_material(server: JwksServer, clock: Clock, suite_log: SuiteLog):
+    private = KEY_B.private_jwk()
+    server.document = {"keys": [KEY_A.jwk(), private, WEAK_512.jwk()]}
+    cache = cache_for(server, clock)
+    before = len(suite_log.lines_with("jwks key skipped"))
+
+    cache.get("key-a")
+    for attempt in range(3):  # refetches, each after the cooldown: the same skipped keys are not logged again
+        clock.now += 61
+        with pytest.raises(InvalidToken):
+            cache.get(f"unknown-{attempt}")
+    assert server.hits == 4
+
+    lines = suite_log.lines_with("jwks key skipped")[before:]
+    assert lines == [
+        "auth.keys WARNING jwks key skipped kid='key-b' reason=private_material",
+        "auth.keys WARNING jwks key skipped kid='weak-512' reason=rsa_key_too_short",
+    ]
+    for member in ("d", "p", "q", "n"):
+        assert all(private[member] not in line for line in lines)
+
+
+def test_a_key_skipped_again_after_it_left_the_set_is_logged_again(server: JwksServer, clock: Clock, suite_log: SuiteLog):
+    server.document = {"keys": [KEY_A.jwk(), WEAK_2047.jwk()]}
+    cache = cache_for(server, clock)
+    before = len(suite_log.lines_with("kid='weak-2047'"))
+    cache.get("key-a")
+    server.publish(KEY_A)
+    clock.now += 61
+    with pytest.raises(InvalidToken):
+        cache.get("unknown-1")
+    server.document = {"keys": [KEY_A.jwk(), WEAK_2047.jwk()]}
+    clock.now += 61
+    with pytest.raises(InvalidToken):
+        cache.get("unknown-2")
+
+    assert len(suite_log.lines_with("kid='weak-2047'")) == before + 2
 
 
 def test_fetch_refuses_an_oversized_document(server: JwksServer):

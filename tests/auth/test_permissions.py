@@ -44,7 +44,7 @@ def test_malformed_permission_claims_reject_the_token(claims: dict[str, Any], re
 
 
 def test_v2_user_principal():
-    assert Principal.from_claims(user_claims()) == Principal(
+    assert Principal.from_claims(user_claims(), "3f2d6a11-9c0e-4f6b-8a7d-1e2b3c4d5e6f") == Principal(
         kind="user",
         subject="user-subject-1",
         object_id="user-object-1",
@@ -56,14 +56,15 @@ def test_v2_user_principal():
     )
 
 
-def test_v1_user_principal_reads_appid_and_upn():
+def test_v1_user_principal_reads_upn():
+    # Which claim names the client (here v1's `appid`) is auth.claims.client_id_of's to say: test_claims.py.
     claims = user_claims(azp=DROP, preferred_username=DROP, appid="v1-client", upn="ada@contoso.example", ver="1.0")
-    principal = Principal.from_claims(claims)
+    principal = Principal.from_claims(claims, "v1-client")
     assert (principal.kind, principal.client_id, principal.username) == ("user", "v1-client", "ada@contoso.example")
 
 
 def test_app_principal_has_no_user_fields():
-    principal = Principal.from_claims(app_claims(roles=["calculator.add"]))
+    principal = Principal.from_claims(app_claims(roles=["calculator.add"]), "9a8b7c6d-0000-4000-8000-000000000001")
     assert principal == Principal(
         kind="app",
         subject="app-object-1",
@@ -78,10 +79,10 @@ def test_app_principal_has_no_user_fields():
 
 def test_okta_client_credentials_token_is_an_app_although_it_carries_scp():
     claims = {"sub": "0oa1client", "cid": "0oa1client", "scp": ["calculator.add"], "iss": "x", "aud": "y"}
-    principal = Principal.from_claims(claims)
+    principal = Principal.from_claims(claims, "0oa1client")
     assert (principal.kind, principal.client_id, principal.permissions) == ("app", "0oa1client", frozenset({"calculator.add"}))
 
 
 def test_okta_user_token_is_a_user():
     claims = {"sub": "ada@contoso.example", "cid": "0oa1client", "uid": "00u1", "scp": ["calculator.add"]}
-    assert Principal.from_claims(claims).kind == "user"
+    assert Principal.from_claims(claims, "0oa1client").kind == "user"

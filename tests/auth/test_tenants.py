@@ -10,7 +10,7 @@ import pytest
 from auth import ConfigError, InvalidToken, Settings
 from auth.claims import validate_claims
 from auth.settings import CONSUMERS_TENANT_ID, TrustedIssuer
-from tests.support import APP_ID_URI, CLIENT_ID, DROP, OTHER_TENANT_ID, TENANT_ID, user_claims
+from tests.support import APP_ID_URI, CLIENT_ID, DROP, OTHER_TENANT_ID, TENANT_ID, V1_CLIENT, user_claims
 
 NOW = 1_800_000_000
 UNLISTED_TENANT_ID = "5a1c3e7f-9b2d-4c6e-8f0a-1b3d5f7a9c2e"
@@ -174,8 +174,8 @@ def test_bad_multi_tenant_settings_are_each_named(env: dict[str, str], problems:
     [
         pytest.param(claims_of(TENANT_ID), id="v2-listed-tenant"),
         pytest.param(claims_of(OTHER_TENANT_ID), id="v2-second-listed-tenant"),
-        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0"), id="v1-app-id-uri"),
-        pytest.param(claims_of(OTHER_TENANT_ID, iss=v1(OTHER_TENANT_ID), aud=CLIENT_ID, ver="1.0"), id="v1-client-id"),
+        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0", **V1_CLIENT), id="v1-app-id-uri"),
+        pytest.param(claims_of(OTHER_TENANT_ID, iss=v1(OTHER_TENANT_ID), aud=CLIENT_ID, ver="1.0", **V1_CLIENT), id="v1-client-id"),
     ],
 )
 def test_tokens_from_listed_tenants_are_accepted(claims: dict[str, Any]):
@@ -186,7 +186,7 @@ def test_tokens_from_listed_tenants_are_accepted(claims: dict[str, Any]):
     ("claims", "reason"),
     [
         pytest.param(claims_of(UNLISTED_TENANT_ID), "tenant_not_allowed", id="tenant-not-on-the-list"),
-        pytest.param(claims_of(UNLISTED_TENANT_ID, iss=v1(UNLISTED_TENANT_ID), ver="1.0"), "tenant_not_allowed", id="v1-tenant-not-on-the-list"),
+        pytest.param(claims_of(UNLISTED_TENANT_ID, iss=v1(UNLISTED_TENANT_ID), ver="1.0", **V1_CLIENT), "tenant_not_allowed", id="v1-tenant-not-on-the-list"),
         pytest.param(claims_of(CONSUMERS_TENANT_ID), "tenant_not_allowed", id="consumers"),
         pytest.param(claims_of(TENANT_ID, tid=UNLISTED_TENANT_ID), "bad_issuer", id="listed-iss-unlisted-tid"),
         pytest.param(claims_of(UNLISTED_TENANT_ID, tid=TENANT_ID), "bad_issuer", id="unlisted-iss-listed-tid"),
@@ -197,10 +197,10 @@ def test_tokens_from_listed_tenants_are_accepted(claims: dict[str, Any]):
         pytest.param(claims_of(TENANT_ID, iss="https://login.microsoftonline.com/{tenantid}/v2.0"), "bad_issuer", id="templated-issuer"),
         pytest.param(claims_of(TENANT_ID, iss=ORGANIZATIONS), "bad_issuer", id="organizations-as-issuer"),
         pytest.param(claims_of(TENANT_ID, iss=v2(TENANT_ID, "login.microsoftonline.us")), "bad_issuer", id="us-gov-token-at-a-global-app"),
-        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID, "sts.chinacloudapi.cn"), ver="1.0"), "bad_issuer", id="china-v1-token-at-a-global-app"),
+        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID, "sts.chinacloudapi.cn"), ver="1.0", **V1_CLIENT), "bad_issuer", id="china-v1-token-at-a-global-app"),
         pytest.param(claims_of(TENANT_ID, iss=f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0"), "bad_issuer", id="ciam-token"),
         pytest.param(claims_of(TENANT_ID, aud=APP_ID_URI), "bad_audience", id="v2-with-app-id-uri"),
-        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud="api://someone-else", ver="1.0"), "bad_audience", id="v1-foreign-aud"),
+        pytest.param(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud="api://someone-else", ver="1.0", **V1_CLIENT), "bad_audience", id="v1-foreign-aud"),
     ],
 )
 def test_multi_tenant_refusals(claims: dict[str, Any], reason: str):
@@ -228,9 +228,9 @@ def test_the_consumers_tenant_is_accepted_when_listed_explicitly():
     [
         pytest.param(CIAM, claims_of(TENANT_ID, iss=CIAM_ISSUER), id="ciam-v2"),
         pytest.param(US_GOV, claims_of(TENANT_ID, iss=v2(TENANT_ID, "login.microsoftonline.us")), id="us-gov-v2"),
-        pytest.param(US_GOV, claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0"), id="us-gov-v1"),
+        pytest.param(US_GOV, claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0", **V1_CLIENT), id="us-gov-v1"),
         pytest.param(CHINA, claims_of(TENANT_ID, iss=v2(TENANT_ID, "login.partner.microsoftonline.cn")), id="china-v2"),
-        pytest.param(CHINA, claims_of(TENANT_ID, iss=v1(TENANT_ID, "sts.chinacloudapi.cn"), aud=APP_ID_URI, ver="1.0"), id="china-v1"),
+        pytest.param(CHINA, claims_of(TENANT_ID, iss=v1(TENANT_ID, "sts.chinacloudapi.cn"), aud=APP_ID_URI, ver="1.0", **V1_CLIENT), id="china-v1"),
         pytest.param(CIAM, claims_of(TENANT_ID, iss=CIAM_ISSUER, scp=DROP, roles=["calculator.add"]), id="ciam-app-roles"),
     ],
 )
@@ -246,13 +246,13 @@ def test_each_cloud_accepts_its_own_tokens(config: Settings, claims: dict[str, A
         pytest.param(PUBLIC, claims_of(TENANT_ID, iss=CIAM_ISSUER), "bad_issuer", id="ciam-token-at-global"),
         pytest.param(US_GOV, claims_of(TENANT_ID), "bad_issuer", id="global-token-at-us-gov"),
         pytest.param(CHINA, claims_of(TENANT_ID), "bad_issuer", id="global-token-at-china"),
-        pytest.param(CHINA, claims_of(TENANT_ID, iss=v1(TENANT_ID), ver="1.0"), "bad_issuer", id="global-v1-token-at-china"),
+        pytest.param(CHINA, claims_of(TENANT_ID, iss=v1(TENANT_ID), ver="1.0", **V1_CLIENT), "bad_issuer", id="global-v1-token-at-china"),
         pytest.param(CHINA, claims_of(TENANT_ID, iss=v2(TENANT_ID, "login.chinacloudapi.cn")), "bad_issuer", id="china-other-authority-host"),
         pytest.param(CIAM, claims_of(TENANT_ID), "bad_issuer", id="global-token-at-ciam"),
-        pytest.param(CIAM, claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0"), "bad_issuer", id="v1-token-at-ciam"),
+        pytest.param(CIAM, claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=APP_ID_URI, ver="1.0", **V1_CLIENT), "bad_issuer", id="v1-token-at-ciam"),
         pytest.param(CIAM, claims_of(TENANT_ID, iss=f"https://{OTHER_TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0"), "bad_issuer", id="ciam-other-host"),
         pytest.param(CIAM, claims_of(TENANT_ID, iss=CIAM_ISSUER, tid=OTHER_TENANT_ID), "tenant_mismatch", id="ciam-tid-disagrees"),
-        pytest.param(US_GOV, claims_of(TENANT_ID, iss=v1(TENANT_ID), tid=OTHER_TENANT_ID, ver="1.0"), "tenant_mismatch", id="us-gov-v1-other-tid"),
+        pytest.param(US_GOV, claims_of(TENANT_ID, iss=v1(TENANT_ID), tid=OTHER_TENANT_ID, ver="1.0", **V1_CLIENT), "tenant_mismatch", id="us-gov-v1-other-tid"),
         pytest.param(CIAM, claims_of(TENANT_ID, iss=CIAM_ISSUER, scp=DROP), "not_an_access_token", id="ciam-id-token"),
     ],
 )
@@ -264,5 +264,5 @@ def test_a_token_from_another_cloud_or_family_is_refused(config: Settings, claim
 def test_a_v1_token_may_name_any_identifier_uri(audience: str):
     config = settings(OAUTH_ISSUER=ORGANIZATIONS, OAUTH_ALLOWED_TENANTS=TENANT_ID, OAUTH_APP_ID_URI=f"{MCP_URL},{APP_ID_URI}")
 
-    assert validate_claims(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=audience, ver="1.0"), config, now=NOW) is None
-    assert reason_of(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=MCP_URL + "/", ver="1.0"), config) == "bad_audience"
+    assert validate_claims(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=audience, ver="1.0", **V1_CLIENT), config, now=NOW) is None
+    assert reason_of(claims_of(TENANT_ID, iss=v1(TENANT_ID), aud=MCP_URL + "/", ver="1.0", **V1_CLIENT), config) == "bad_audience"

@@ -113,3 +113,40 @@ def test_the_same_token_under_another_spelling_of_the_scheme_is_verified_afresh(
     first = _verify(verifier, token)
     assert asyncio.run(verifier.verify([f"bearer {token}".encode()])) == first
     assert len(verifier.verified) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("exp", float("nan")), ("exp", float("inf")), ("nbf", float("nan")), ("iat", 10**400)],
+    ids=["exp-nan", "exp-inf", "nbf-nan", "iat-10**400"],
+)
+def test_a_token_with_a_non_finite_time_claim_is_refused_every_time_and_never_cached(name: str, value: float) -> None:
+    from tests.attacks.tokens import forge
+
+    key = SigningKey.generate("k1")
+    verifier = _verifier(Published(key), [time.time()])
+    token = forge({"alg": "RS256", "kid": "k1"}, user_claims(**{name: value}), rs256_key=key)
+    for _ in range(2):
+        with pytest.raises(InvalidToken) as refused:
+            _verify(verifier, token)
+        assert refused.value.reason == f"malformed_{name}"
+    assert len(verifier.verified) == 0
+
+
+def test_with_two_keys_under_one_kid_each_token_is_cached_with_the_key_that_verified_it() -> None:
+    first, second = SigningKey.generate("shared"), SigningKey.generate("shared")
+    published = Published(first, second)
+    verifier = _verifier(published, [time.time()])
+    by_first, by_second = mint(first, user_claims(sub="one")), mint(second, user_claims(sub="two"))
+
+    seen = [_verify(verifier, by_first), _verify(verifier, by_second)]
+
+    assert [p.subject for p in seen] == ["one", "two"]
+    assert _verify(verifier, by_first) is seen[0] and _verify(verifier, by_second) is seen[1]  # hits
+    published.keys = (first,)  # the second key is withdrawn; the refetch builds new key objects
+    with pytest.raises(InvalidToken):
+        verifier.keys.get("another-kid")  # an unknown kid triggers the refetch
+    assert _verify(verifier, by_first) == seen[0]
+    with pytest.raises(InvalidToken) as refused:
+        _verify(verifier, by_second)
+    assert refused.value.reason == "bad_signature"

@@ -171,9 +171,9 @@ def test_after_the_refresh_token_lapses_the_new_sign_in_asks_for_offline_access_
     assert "refresh_token" in stored_tokens(state)
 
 
+# Only where the MCP URL is not the App ID URI: in the other mode the default resource is accepted (tested above).
+@pytest.mark.parametrize("ts_stack", ["omit-resource"], indirect=True)
 def test_the_sdk_default_resource_is_refused_when_it_is_no_identifier_uri(ts_stack: TsStack, tmp_path: Path) -> None:
-    if ts_stack.mode != "omit-resource":
-        pytest.skip("here the MCP URL is the App ID URI, so the default resource is accepted (tested above)")
     ts_stack.clock.offset = 0.0
 
     refused = run_driver(ts_stack, tmp_path / "client-state.json", allow_sign_in=True, omit_resource=False)

@@ -361,3 +361,50 @@ def test_one_broken_key_beside_a_good_one_leaves_the_good_one_usable(rig: Rig):
 
     assert_sum(add(rig, mint(rig.key, user_claims())), 5)
     assert rig.cache.snapshot()["kids"] == ["fault-key-1"]
+
+
+# --- what the key set holds: private material, short keys, shared kids (issue 8 item 3) ---------
+
+
+def auth_failure_reason(suite_log: SuiteLog, response: func.HttpResponse) -> str:
+    (line,) = suite_log.auth_failures(response.headers["x-correlation-id"])
+    return line.split(" reason=")[1].split(" ")[0]
+
+
+def test_a_published_private_jwk_is_never_used_and_its_tokens_are_401_not_500(rig: Rig, suite_log: SuiteLog):
+    leaked = SigningKey.generate("leaked-private")
+    rig.jwks.document = {"keys": [*jwks_document(rig.key)["keys"], leaked.private_jwk()]}
+    good = mint(rig.key, user_claims())
+    assert_sum(add(rig, good), 5)
+
+    response = add(rig, mint(leaked, user_claims()))
+
+    assert_invalid(response)
+    assert body_json(response) == {"error": "invalid_token", "error_description": "The access token is invalid"}
+    assert auth_failure_reason(suite_log, response) == "unknown_kid"
+    assert rig.cache.snapshot()["kids"] == ["fault-key-1"]
+    assert_sum(add(rig, good, 1, 1), 2)
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # minting with it is the attack
+def test_a_512_bit_key_is_skipped_and_its_tokens_are_401(rig: Rig, suite_log: SuiteLog):
+    weak = SigningKey.generate("weak-512", bits=512)
+    rig.jwks.publish(rig.key, weak)
+
+    response = add(rig, mint(weak, user_claims()))
+
+    assert_invalid(response)
+    assert auth_failure_reason(suite_log, response) == "unknown_kid"
+    assert suite_log.lines_with("jwks key skipped kid='weak-512' reason=rsa_key_too_short")
+    assert_sum(add(rig, mint(rig.key, user_claims())), 5)
+
+
+def test_tokens_signed_by_either_of_two_keys_under_one_kid_verify(rig: Rig):
+    twin = SigningKey(rig.key.kid, SigningKey.generate().private)
+    rig.jwks.document = {"keys": [rig.key.jwk(), twin.jwk()]}
+    first, second = mint(rig.key, app_claims()), mint(twin, app_claims())
+
+    for _ in range(2):  # the second round is answered from the verified-token cache
+        assert_sum(add(rig, first), 5)
+        assert_sum(add(rig, second, 10, 1), 11)
+    assert rig.jwks.hits == 1

@@ -24,6 +24,8 @@ def test_the_authorization_server_metadata_is_the_front_s_own(front_stack: Front
     openid = httpx.get(f"{origin}/.well-known/openid-configuration")
 
     assert document.status_code == 200 and document.headers["access-control-allow-origin"] == "*"
+    # Built from the request's Host (no MCP_PUBLIC_URL), so shared caches must key on it.
+    assert (document.headers["vary"], document.headers["cache-control"]) == ("Host", "max-age=3600")
     assert document.json() == {
         "issuer": origin,  # RFC 8414 §3.3: exactly the origin the client derived the URL from
         "authorization_endpoint": f"{origin}/oauth/authorize",

@@ -42,6 +42,29 @@ def test_both_paths_serve_the_issuers_metadata_with_our_scopes_and_s256(make_hos
     assert upstream.hits == 1  # fetched once, then cached
 
 
+@pytest.mark.parametrize(
+    ("settings", "vary"),
+    [({}, {"vary": "Host"}), ({"MCP_PUBLIC_URL": "https://mcp.contoso.com/mcp"}, {})],
+    ids=["resource-from-host", "resource-from-public-url"],
+)
+def test_the_document_varies_by_host_exactly_when_the_resource_comes_from_the_host(
+    make_host, jwks_server: JwksServer, upstream: JwksServer, settings: dict[str, str], vary: dict[str, str]
+):
+    host = make_host(jwks_server.url, OAUTH_METADATA_URL=upstream.url, **settings)
+
+    for path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
+        response = host.request("GET", path)
+        assert response.status_code == 200
+        assert {k.lower(): v for k, v in response.headers.items()} == {
+            "content-type": "application/json",
+            "content-length": str(len(response.get_body())),
+            "access-control-allow-origin": "*",
+            "cache-control": "max-age=3600",
+            "x-correlation-id": response.headers["x-correlation-id"],
+            **vary,
+        }
+
+
 def test_a_failed_refresh_keeps_serving_the_last_good_document(jwks_server: JwksServer, upstream: JwksServer):
     now = [0.0]
     cache = UpstreamMetadata(upstream.url, ttl=60, failure_cooldown=10, clock=lambda: now[0])

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import azure.functions as func
+import pytest
 
 from tests.support import (
     CHALLENGE_SCOPES,
     APP_ID_URI,
     CLIENT_ID,
+    DROP,
+    GATEWAY_CLIENT_ID,
     ISSUER_V1,
     ISSUER_V2,
     MCP_HEADERS,
     PUBLIC_HOST,
     SCOPE_ADD,
     SCOPE_SUBTRACT,
+    TENANT_ID,
     FunctionHost,
     JwksServer,
     SigningKey,
@@ -142,7 +147,8 @@ def test_an_app_subtracts_with_roles(host: FunctionHost, signing_key: SigningKey
 
 def test_v1_tokens_of_the_tenant_are_accepted_with_either_audience(host: FunctionHost, signing_key: SigningKey):
     for audience in (APP_ID_URI, CLIENT_ID):
-        claims = user_claims(iss=ISSUER_V1, aud=audience, ver="1.0")
+        # v1 tokens name their client in `appid`, never `azp` ("Access token claims reference").
+        claims = user_claims(iss=ISSUER_V1, aud=audience, ver="1.0", azp=DROP, appid=GATEWAY_CLIENT_ID)
         response = host.mcp(mint(signing_key, claims), call_tool("add", {"a": 1, "b": 1}))
         assert tool_result(response)["structuredContent"] == {"result": 2}
 
@@ -151,6 +157,30 @@ def test_v2_issuer_with_app_id_uri_audience_is_rejected(host: FunctionHost, sign
     response = host.mcp(mint(signing_key, user_claims(iss=ISSUER_V2, aud=APP_ID_URI)), list_tools())
 
     assert (response.status_code, challenge(response)) == (401, INVALID_TOKEN_CHALLENGE)
+
+
+def entra_v2_id_token(now: int) -> dict:
+    """An ID token of an API whose registration also signs users in, with an app role assigned to the user.
+
+    Entra v2 ID token claims ("ID token claims reference"): aud = the client id, a nonce, no scp, no azp.
+    """
+    return {
+        "iss": ISSUER_V2, "aud": CLIENT_ID, "tid": TENANT_ID, "iat": now, "nbf": now, "exp": now + 3600, "ver": "2.0",
+        "sub": "user-subject-1", "oid": "user-object-1", "name": "Ada Lovelace",
+        "preferred_username": "ada@contoso.example", "nonce": "n-0S6_WzA2Mj", "roles": ["calculator.subtract"],
+    }
+
+
+def test_an_id_token_with_an_assigned_role_is_401_for_subtract_and_get_me(host: FunctionHost, signing_key: SigningKey):
+    # Issue 8 item 1: on the old code subtract answered 200 and get_me called this an app with client_id null.
+    token = mint(signing_key, entra_v2_id_token(int(time.time())))
+
+    subtracted = host.mcp(token, call_tool("subtract", {"a": 5, "b": 3}))
+    me = host.mcp(token, call_tool("get_me"))
+
+    for response in (subtracted, me):
+        assert (response.status_code, challenge(response)) == (401, INVALID_TOKEN_CHALLENGE)
+        assert body_json(response) == {"error": "invalid_token", "error_description": "The access token is invalid"}
 
 
 # --- 403: the tool's permission is missing -----------------------------------------------------
@@ -327,6 +357,55 @@ def test_real_azure_and_custom_host_names_are_served_not_421(host: FunctionHost,
         assert response.status_code == 200, name
 
 
+# A request without a Host header, built as Microsoft's "Unit testing" guide for Python functions
+# builds one: func.HttpRequest(method, url, headers without Host, body). The host is then the ASGI
+# `server` entry, which AsgiFunctionApp fills from the URL (issue 8 item 5).
+
+
+def no_host(host: FunctionHost, url_host: str, path: str = "/mcp", token: str | None = None, body: object = b"", method: str = "POST") -> func.HttpResponse:
+    headers = dict(MCP_HEADERS)
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return host.request(method, path, headers=headers, body=body, host=url_host, send_host=False)  # type: ignore[arg-type]
+
+
+def test_without_a_host_header_a_valid_token_gets_its_tool_result(host: FunctionHost, signing_key: SigningKey):
+    response = no_host(host, "calc.azurewebsites.net", token=mint(signing_key, user_claims()), body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert tool_result(response) == {"content": [{"type": "text", "text": "5"}], "isError": False, "structuredContent": {"result": 5}}
+
+
+@pytest.mark.parametrize(
+    ("url_host", "origin"),
+    [
+        ("calc.azurewebsites.net", "https://calc.azurewebsites.net"),
+        ("calc.azurewebsites.net:443", "https://calc.azurewebsites.net"),  # the default port is left out
+        ("calc.example:8443", "https://calc.example:8443"),
+        ("[::1]:8443", "https://[::1]:8443"),  # an IPv6 literal keeps its brackets
+    ],
+)
+def test_without_a_host_header_the_challenge_names_the_url_host(host: FunctionHost, url_host: str, origin: str):
+    response = no_host(host, url_host, body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert response.status_code == 401
+    assert challenge(response) == f'Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource/mcp", scope="{CHALLENGE_SCOPES}"'
+    assert body_json(response) == {"error": "unauthorized", "error_description": "A bearer token is required"}
+
+
+def test_without_a_host_header_the_metadata_names_the_url_host(host: FunctionHost):
+    response = no_host(host, "calc.azurewebsites.net", path="/.well-known/oauth-protected-resource/mcp", method="GET")
+
+    assert response.status_code == 200
+    assert body_json(response)["resource"] == "https://calc.azurewebsites.net/mcp"
+
+
+def test_without_a_host_header_or_a_host_in_the_url_the_answer_is_still_400_invalid_host(host: FunctionHost, signing_key: SigningKey):
+    response = no_host(host, "", token=mint(signing_key, user_claims()), body=call_tool("add", {"a": 2, "b": 3}))
+
+    assert response.status_code == 400
+    assert body_json(response) == {"error": "invalid_host", "error_description": "The Host header is malformed"}
+
+
 def test_an_origin_not_on_the_list_is_403(host: FunctionHost, signing_key: SigningKey):
     response = host.mcp(mint(signing_key, user_claims()), list_tools(), Origin="https://evil.example")
 
@@ -389,6 +468,36 @@ def test_protected_resource_metadata_is_served_at_both_paths_without_a_token(hos
         assert response.status_code == 200
         assert body_json(response) == expected
         assert response.headers.get("Access-Control-Allow-Origin") == "*"
+
+
+def metadata_headers(response: func.HttpResponse, **extra: str) -> dict[str, str]:
+    """The exact headers a metadata document is served with: JSON, public, cached for an hour, and `extra`."""
+    return {
+        "content-type": "application/json",
+        "content-length": str(len(response.get_body())),
+        "access-control-allow-origin": "*",
+        "cache-control": "max-age=3600",
+        "x-correlation-id": response.headers["x-correlation-id"],
+        **extra,
+    }
+
+
+def test_metadata_from_the_host_header_varies_by_host(host: FunctionHost):
+    # RFC 9110 §12.5.5: the document names the Host it was asked under, so a shared cache must
+    # not hand one host's document to another (issue 8 item 6).
+    for name in ("calc-mcp.azurewebsites.net", "mcp.contoso.com"):
+        response = host.request("GET", "/.well-known/oauth-protected-resource/mcp", host=name)
+        assert body_json(response)["resource"] == f"https://{name}/mcp"
+        assert {k.lower(): v for k, v in response.headers.items()} == metadata_headers(response, vary="Host")
+
+
+def test_metadata_from_the_public_url_does_not_vary(make_host, jwks_server: JwksServer):
+    host = make_host(jwks_server.url, MCP_PUBLIC_URL="https://mcp.contoso.com/mcp")
+
+    for name in ("calc-mcp.azurewebsites.net", "mcp.contoso.com"):
+        response = host.request("GET", "/.well-known/oauth-protected-resource/mcp", host=name)
+        assert body_json(response)["resource"] == "https://mcp.contoso.com/mcp"
+        assert {k.lower(): v for k, v in response.headers.items()} == metadata_headers(response)
 
 
 def test_metadata_uses_the_configured_public_url(make_host, jwks_server: JwksServer, signing_key: SigningKey):

@@ -10,7 +10,8 @@ import pytest
 
 from auth import JwksCache, Settings
 from edge import build_asgi_app
-from tests.support import FunctionHost, JwksServer, SigningKey, body_json, call_tool, list_tools, mint
+from tests.log_capture import SuiteLog
+from tests.support import DROP, FunctionHost, JwksServer, SigningKey, body_json, call_tool, list_tools, mint
 
 OKTA_ISSUER = "https://contoso.okta.com/oauth2/aus1calc2mcp3"
 OKTA_AUDIENCE = "api://mcp-calculator"
@@ -40,7 +41,7 @@ def okta_claims(**overrides: object) -> dict:
         "scp": ["calculator.add", "offline_access"],
     }
     claims.update(overrides)
-    return claims
+    return {k: v for k, v in claims.items() if v is not DROP}
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +132,32 @@ def test_okta_tokens_must_match_exactly(okta, overrides: dict):
 
     assert response.status_code == 401
     assert response.headers.get("WWW-Authenticate", "").startswith('Bearer error="invalid_token"')
+
+
+def test_a_token_naming_no_client_is_401(okta, suite_log: SuiteLog):
+    # Okta's access tokens name their client in `cid`; a token without it is not an access token.
+    host, _ = okta
+
+    response = host.mcp(mint(KEY, okta_claims(cid=DROP)), list_tools())
+
+    assert response.status_code == 401
+    assert response.headers.get("WWW-Authenticate") == (
+        'Bearer error="invalid_token", error_description="The access token is invalid", '
+        'resource_metadata="https://calc-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp", '
+        'scope="calculator.add calculator.subtract offline_access"'
+    )
+    (line,) = suite_log.auth_failures(response.headers["x-correlation-id"])
+    assert " reason=missing_client_id " in line
+
+
+def test_an_rfc_9068_token_names_its_client_in_client_id(okta):
+    # RFC 9068 §2.2: `client_id`; the generic profile reads it when Okta's `cid` is absent.
+    host, _ = okta
+    claims = okta_claims(cid=DROP, client_id="s6BhdRkqt3")
+
+    me = body_json(host.mcp(mint(KEY, claims), call_tool("get_me")))["result"]["structuredContent"]
+
+    assert (me["kind"], me["client_id"]) == ("user", "s6BhdRkqt3")
 
 
 def test_okta_metadata_is_served_from_the_oauth_authorization_server_document(okta):

@@ -18,6 +18,7 @@ from tests.support import (
     SCOPE_ADD,
     SCOPE_SUBTRACT,
     TENANT_ID,
+    V1_CLIENT,
     JwksServer,
     SigningKey,
     body_json,
@@ -171,7 +172,7 @@ def test_an_external_id_app_serves_its_tokens_and_refuses_the_global_clouds(make
 
     assert get_me(host, mint(signing_key, claims_of(TENANT_ID, iss=ciam_issuer)))["tenant_id"] == TENANT_ID
     assert refused_with(host, mint(signing_key, claims_of(TENANT_ID)), caplog) == "bad_issuer"
-    v1_token = claims_of(TENANT_ID, iss=f"https://sts.windows.net/{TENANT_ID}/", aud=APP_ID_URI, ver="1.0")
+    v1_token = claims_of(TENANT_ID, iss=f"https://sts.windows.net/{TENANT_ID}/", aud=APP_ID_URI, ver="1.0", **V1_CLIENT)
     assert refused_with(host, mint(signing_key, v1_token), caplog) == "bad_issuer"
 
 
@@ -194,7 +195,7 @@ def test_a_token_from_one_cloud_is_refused_at_an_app_of_another(make_host, jwks_
 @pytest.mark.parametrize("audience", [MCP_URL, APP_ID_URI, CLIENT_ID])
 def test_a_v1_token_for_any_identifier_uri_is_served(make_host, jwks_server: JwksServer, signing_key: SigningKey, audience: str):
     host = make_host(jwks_server.url, OAUTH_APP_ID_URI=f"{MCP_URL},{APP_ID_URI}", MCP_PUBLIC_URL=MCP_URL)
-    token = mint(signing_key, claims_of(TENANT_ID, iss=f"https://sts.windows.net/{TENANT_ID}/", aud=audience, ver="1.0"))
+    token = mint(signing_key, claims_of(TENANT_ID, iss=f"https://sts.windows.net/{TENANT_ID}/", aud=audience, ver="1.0", **V1_CLIENT))
 
     assert get_me(host, token)["tenant_id"] == TENANT_ID
     # The advertised scopes use the first App ID URI: the one the client's `resource` names.
