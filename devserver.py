@@ -1,6 +1,7 @@
 """Run the MCP server locally, with a local identity provider it already trusts.
 
     python devserver.py                  # IdP on 127.0.0.1:8001, server on http://localhost:8000/mcp
+    python devserver.py --front          # the same, with the OAuth front on: any MCP client signs in
 
 With no OAUTH_* settings it starts the development identity provider (devidp)
 and points the server at it. When OAUTH_ISSUER, OAUTH_AUDIENCE or
@@ -35,6 +36,48 @@ def dev_environment(idp: DevIdentityProvider) -> dict[str, str]:
     }
 
 
+def front_environment(idp: DevIdentityProvider) -> dict[str, str]:
+    """The OAuth front's settings against `idp`, authenticating with the managed-identity stand-in.
+
+    As on Azure: the front's app registration trusts the managed identity through a federated
+    credential, and MSAL fetches the identity's token from IDENTITY_ENDPOINT with IDENTITY_HEADER.
+    """
+    from cryptography.fernet import Fernet
+
+    return {
+        "OAUTH_FRONT": "on",
+        "OAUTH_FRONT_CLIENT_ID": defaults.DEV_FRONT_CLIENT_ID,
+        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": defaults.DEV_MANAGED_IDENTITY_CLIENT_ID,
+        "OAUTH_FRONT_SEALING_KEYS": Fernet.generate_key().decode(),
+        "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": idp.authorization_endpoint,
+        "OAUTH_FRONT_TOKEN_ENDPOINT": idp.token_endpoint,
+        # Client metadata documents may be served from this machine while developing.
+        "OAUTH_FRONT_DEV_MODE": "on",
+        "IDENTITY_ENDPOINT": idp.identity_endpoint,
+        "IDENTITY_HEADER": idp.identity_header,
+        # The MCP Inspector's page, so it may also connect straight from the browser (no proxy).
+        "MCP_ALLOWED_ORIGINS": "http://localhost:6274,http://127.0.0.1:6274",
+    }
+
+
+def front_instructions(mcp_url: str) -> str:
+    """How to connect an MCP client that signs in by itself."""
+    origin = mcp_url.rsplit("/mcp", 1)[0]
+    return "\n".join(
+        [
+            f"OAuth front:  {origin}  (authorization server metadata: {origin}/.well-known/oauth-authorization-server)",
+            f"MCP server:  {mcp_url}  (streamable HTTP; clients sign in through the front)",
+            "",
+            "Connect any MCP client to the URL above; it discovers the front, registers itself, and",
+            "opens a consent page, then the dev identity provider's (pick a user, Approve):",
+            f"  npx @modelcontextprotocol/inspector     # Transport: Streamable HTTP, URL {mcp_url}",
+            f'  VS Code: "servers": {{"calc": {{"type": "http", "url": "{mcp_url}"}}}} in .vscode/mcp.json',
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
 def instructions(mcp_url: str, idp: DevIdentityProvider | None) -> str:
     """What to type next. Mentions no secret and no token."""
     lines = [f"MCP server:  {mcp_url}  (streamable HTTP, POST, bearer token required)"]
@@ -66,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8000, help="MCP server port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--idp-port", type=int, default=defaults.DEV_PORT, help="identity provider port (0: any)")
+    parser.add_argument("--front", action="store_true", help="turn the OAuth front on (docs/direct-clients.md)")
     args = parser.parse_args(argv)
 
     idp: DevIdentityProvider | None = None
@@ -74,13 +118,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not any(os.environ.get(name) for name in _REAL_SETTINGS):
             idp = DevIdentityProvider(port=args.idp_port).start()
             os.environ.update(dev_environment(idp))
+            if args.front:
+                os.environ.update(front_environment(idp))
+        elif args.front:
+            os.environ["OAUTH_FRONT"] = "on"  # the OAUTH_FRONT_* settings are then yours to give
         # Bind before printing, so port 0 can be reported; loopback only.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", args.port))
         port = sock.getsockname()[1]
-        print(instructions(f"http://localhost:{port}/mcp", idp), flush=True)
+        mcp_url = f"http://localhost:{port}/mcp"
+        if args.front and idp is not None:
+            print(f"Dev identity provider: {idp.issuer}  (metadata: {idp.metadata_url})", flush=True)
+            print(front_instructions(mcp_url), flush=True)
+        else:
+            print(instructions(mcp_url, idp), flush=True)
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
-        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info")
+        # With the front on, request lines would carry codes and sealed states in their query strings.
+        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info", access_log=not args.front)
         uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it shut down on; stopping is what was asked for

@@ -15,10 +15,20 @@ import azure.functions as func
 from auth import ConfigError, JwksCache, Settings
 from auth.startup import log_startup_notices
 
+problems: list[str] = []
 try:
-    settings = Settings.from_env(os.environ)
+    settings: Settings | None = Settings.from_env(os.environ)
 except ConfigError as error:
-    raise SystemExit(str(error)) from None  # one line naming every bad setting, no stack trace
+    settings, problems = None, list(error.problems)
+front_settings = None
+if os.environ.get("OAUTH_FRONT", "").strip():
+    # The OAuth front's package is imported only when it is asked for (cold start: docs/performance.md).
+    from front.settings import front_problems
+
+    front_settings, front_errors = front_problems(os.environ, settings)
+    problems += front_errors
+if problems or settings is None:
+    raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
 log_startup_notices(settings)
 
 # Module-level, so the keys survive warm invocations. Fetching starts now, on a
@@ -41,13 +51,13 @@ finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
 
-asgi_app = build_asgi_app(settings, signing_keys)
+asgi_app = build_asgi_app(settings, signing_keys, front_settings)
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 
 # Everything imported and built so far lives as long as the process (~90,000 tracked objects,
 # the SDK's schemas mostly). Moved out of the collector's sight, a full collection under load
-# stops walking them: ~47 ms per gen-2 pass, every request in flight waiting, becomes ~12 ms
+# stops walking them: ~47 ms per gen-2 pass, every request in flight waiting, becomes ~5 ms
 # (docs/performance.md). Python docs, gc.freeze(). A few hundred objects of import-time garbage
 # stay allocated; collecting them first would cost every cold start a full pass.
 gc.freeze()

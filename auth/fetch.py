@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-__all__ = ["FetchError", "fetch_document"]
+__all__ = ["FetchError", "fetch_document", "tls_context"]
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
@@ -36,7 +36,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
+    """The TLS context every outbound GET uses."""
     # The CA bundle requests would use: its environment overrides, else certifi's.
     cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if not cafile:
@@ -54,7 +55,7 @@ def fetch_document(uri: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT
         request = urllib.request.Request(uri, headers={"Accept": "application/json"})
         handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
         if uri.lower().startswith("https:"):
-            handlers.append(urllib.request.HTTPSHandler(context=_tls_context()))
+            handlers.append(urllib.request.HTTPSHandler(context=tls_context()))
         with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise FetchError(f"http_{response.status}")

@@ -70,7 +70,7 @@ def metadata(endpoints: Endpoints, issuer: str, scopes: list[str]) -> dict[str, 
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none", "private_key_jwt"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": sorted(OIDC_SCOPES) + scopes,
         "subject_types_supported": ["pairwise"],
@@ -95,9 +95,11 @@ class TenantSite:
 MULTI_TENANT_AUTHORITIES = ("organizations", "common")
 
 
-def build_app(*, sites: Sequence[TenantSite], key: SigningKey, users: Mapping[str, DevUser]) -> Starlette:
+def build_app(
+    *, sites: Sequence[TenantSite], key: SigningKey, users: Mapping[str, DevUser], extra_routes: Sequence[Route] = ()
+) -> Starlette:
     """Assemble the Starlette application: each tenant under `/{tid}`, the first one also at the root,
-    and the `organizations`/`common` authorities."""
+    the `organizations`/`common` authorities, and `extra_routes` (the managed-identity stand-in)."""
     home = sites[0]
     resource = home.server.resource
     scopes = [resource.app_id_uri.rstrip("/") + "/" + s for s in resource.scopes]
@@ -117,7 +119,7 @@ def build_app(*, sites: Sequence[TenantSite], key: SigningKey, users: Mapping[st
         endpoints = Endpoints(base_url=home.endpoints.base_url, tenant_id=authority)
         template = metadata(endpoints, f"{endpoints.base_url}/{{tenantid}}/v2.0", scopes)
         routes += _site_routes(endpoints, template, home.server, key, users)
-    return Starlette(routes=routes)
+    return Starlette(routes=[*routes, *extra_routes])
 
 
 def _site_routes(

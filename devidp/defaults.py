@@ -11,6 +11,10 @@ __all__ = [
     "DEV_API_CLIENT_ID",
     "DEV_APP_CLIENT_ID",
     "DEV_APP_CLIENT_SECRET",
+    "DEV_FRONT_CLIENT_ID",
+    "DEV_FRONT_CLIENT_SECRET",
+    "DEV_MANAGED_IDENTITY_CLIENT_ID",
+    "DEV_MANAGED_IDENTITY_OBJECT_ID",
     "DEV_HOST",
     "DEV_PORT",
     "DEV_PUBLIC_CLIENT_ID",
@@ -32,6 +36,12 @@ DEV_PUBLIC_CLIENT_ID = "33333333-3333-4333-8333-333333333333"
 DEV_APP_CLIENT_ID = "44444444-4444-4444-8444-444444444444"
 #: Well known on purpose; it only ever unlocks the loopback development provider.
 DEV_APP_CLIENT_SECRET = "dev-only-secret-not-for-production"  # noqa: S105 - dev fixture
+#: The OAuth front's upstream registration (a Web app): a secret, or the managed identity's federated credential.
+DEV_FRONT_CLIENT_ID = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+DEV_FRONT_CLIENT_SECRET = "dev-only-front-secret-not-for-production"  # noqa: S105 - dev fixture
+#: The function app's user-assigned managed identity (the stand-in at /msi/token issues its tokens).
+DEV_MANAGED_IDENTITY_CLIENT_ID = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+DEV_MANAGED_IDENTITY_OBJECT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 
 #: The permissions the API exposes, both as delegated scopes and as app roles.
 API_SCOPES: tuple[str, ...] = ("calculator.add", "calculator.subtract")

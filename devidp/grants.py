@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error, grants
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidGrantError, InvalidRequestError, OAuth2Error, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from .registry import DevUser
@@ -69,11 +69,17 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """RFC 6749 §4.1 with the store behind it; public clients authenticate with `none`."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
 
     def validate_requested_scope(self) -> None:
         _check_resource_parameter(self)
         user_scope(self.request.payload.scope, self.server.resource, self.request.client.scopes)
+
+    def create_authorization_response(self, redirect_uri: str, grant_user: Any) -> Any:
+        if not grant_user:
+            # Entra's wording when the person declines ("AADSTS65004").
+            raise AccessDeniedError("AADSTS65004: User declined to consent to access the app.", redirect_uri=redirect_uri)
+        return super().create_authorization_response(redirect_uri, grant_user)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         data = request.payload.data
@@ -113,7 +119,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """RFC 6749 §6 with rotation: every use returns a new refresh token and revokes the old one."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken:
@@ -150,7 +156,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """RFC 6749 §4.4 with Entra's `{resource}/.default` rule; the token carries the app's roles."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
     def validate_requested_scope(self) -> None:
         _check_resource_parameter(self)

@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import logfilter
+from .federation import JWT_BEARER, FederatedAssertionRejected, authenticate_federated
 from .grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, S256CodeChallenge
 from .issuer import TokenIssuer
 from .registry import ClientRegistration
@@ -102,6 +103,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_token_generator("default", self._generate_token)
+        self.register_client_auth_method("private_key_jwt", self._authenticate_assertion)
 
     # -- authlib hooks ---------------------------------------------------------
 
@@ -130,8 +132,21 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def authenticate_client(self, request: Any, methods: Sequence[str], endpoint: str = "token") -> ClientRegistration:
         try:
             return super().authenticate_client(request, methods, endpoint)  # type: ignore[no-any-return]
+        except FederatedAssertionRejected:
+            raise
         except InvalidClientError as exc:
             raise self._entra_client_error(request) from exc
+
+    def _authenticate_assertion(self, query_client: Any, request: Any) -> ClientRegistration | None:
+        """Client authentication by a federated assertion (workload identity federation)."""
+        data = request.payload.data
+        if data.get("client_assertion_type") != JWT_BEARER or not data.get("client_assertion"):
+            return None
+        client = query_client(data.get("client_id", ""))
+        if client is None or not client.federated_credentials:
+            return None
+        authenticate_federated(self.issuer.key, self.issuer.shape.issuer, client, data["client_assertion"])
+        return client  # type: ignore[no-any-return]
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         refresh = token.get("refresh_token")

@@ -12,6 +12,7 @@ on ``http://127.0.0.1:{port}``.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
 import tempfile
 import threading
@@ -22,12 +23,14 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.routing import Route
 
 from . import defaults
 from .app import Endpoints, TenantSite, build_app
 from .claims import TokenShape, TokenVersion
 from .issuer import TokenIssuer
 from .keys import SigningKey
+from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
 from .registry import ClientRegistration, DevUser, default_clients, default_users
 from .scopes import Resource
@@ -75,6 +78,7 @@ class DevIdentityProvider:
         key: SigningKey | None = None,
         tls: bool = False,
         other_tenant_ids: Iterable[str] = (),
+        managed_identities: Mapping[str, str] | None = None,
     ) -> None:
         _require_loopback(host)
         self.tls = tls
@@ -110,6 +114,14 @@ class DevIdentityProvider:
         self.ca_path: Path | None = None
         self.store = Store(clock=clock)
         self._stores = {tid: self.store if tid == tenant_id else Store(clock=clock) for tid in self.tenant_ids}
+        #: Managed identities the /msi/token stand-in answers for: client id → object id.
+        self.managed_identities: dict[str, str] = dict(
+            managed_identities
+            if managed_identities is not None
+            else {defaults.DEV_MANAGED_IDENTITY_CLIENT_ID: defaults.DEV_MANAGED_IDENTITY_OBJECT_ID}
+        )
+        #: The secret a caller of the stand-in sends as X-IDENTITY-HEADER (IDENTITY_HEADER on App Service).
+        self.identity_header = secrets.token_urlsafe(24)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -136,7 +148,20 @@ class DevIdentityProvider:
             )
             for tid in self.tenant_ids
         ]
-        app = build_app(sites=sites, key=self.key, users=self.users)
+        identity = managed_identity_endpoint(
+            key=self.key,
+            issuer=self.issuer,
+            tenant_id=self.tenant_id,
+            identities=self.managed_identities,
+            identity_header=self.identity_header,
+            clock=self.clock,
+        )
+        app = build_app(
+            sites=sites,
+            key=self.key,
+            users=self.users,
+            extra_routes=[Route(MANAGED_IDENTITY_PATH, identity, methods=["GET"])],
+        )
         certfile = keyfile = None
         if self.tls:
             self._tls_dir = tempfile.TemporaryDirectory(prefix="devidp-tls-")
@@ -241,6 +266,11 @@ class DevIdentityProvider:
         return self.endpoints.metadata_url
 
     @property
+    def identity_endpoint(self) -> str:
+        """The managed-identity stand-in: what App Service puts in IDENTITY_ENDPOINT."""
+        return f"{self.url}{MANAGED_IDENTITY_PATH}"
+
+    @property
     def app_id_uri(self) -> str:
         return self.resource.app_id_uri
 
@@ -249,6 +279,18 @@ class DevIdentityProvider:
         return f"{self.resource.app_id_uri}/{name}"
 
     # -- minting without HTTP, for tests of resource servers -----------------------
+
+    @property
+    def access_token_lifetime(self) -> int:
+        """Seconds an access token lives (its `expires_in`)."""
+        return self._lifetimes[0]
+
+    @access_token_lifetime.setter
+    def access_token_lifetime(self, seconds: int) -> None:
+        # Tests shorten it to watch a client refresh, without restarting the provider.
+        self._lifetimes = (seconds, self._lifetimes[1])
+        for token_issuer in self._token_issuers.values():
+            token_issuer.access_token_lifetime = seconds
 
     def _make_issuer(self, tenant_id: str | None = None) -> TokenIssuer:
         tid = tenant_id or self.tenant_id

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin
 
 from . import defaults
+from .federation import FederatedCredential
 
 __all__ = ["ClientRegistration", "DevUser", "default_clients", "default_users"]
 
@@ -58,11 +59,13 @@ class ClientRegistration(ClientMixin):  # type: ignore[misc]
     name: str = "dev client"
     #: Object id of the client's service principal: `oid`/`sub` of its app tokens.
     service_principal_oid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: Workload identity federation: tokens from these (issuer, subject, audience) authenticate the client.
+    federated_credentials: tuple[FederatedCredential, ...] = ()
 
     @property
     def is_public(self) -> bool:
-        """True when the client has no secret (RFC 6749 §2.1 public client)."""
-        return self.client_secret is None
+        """True when the client has neither a secret nor a federated credential (RFC 6749 §2.1 public client)."""
+        return self.client_secret is None and not self.federated_credentials
 
     # -- authlib ClientMixin -------------------------------------------------
 
@@ -106,7 +109,9 @@ class ClientRegistration(ClientMixin):  # type: ignore[misc]
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
             return method == "none"
-        return method in ("client_secret_basic", "client_secret_post")
+        if method == "private_key_jwt":
+            return bool(self.federated_credentials)
+        return self.client_secret is not None and method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
@@ -149,6 +154,16 @@ def default_clients() -> dict[str, ClientRegistration]:
             name="gateway / daemon (confidential)",
             roles=frozenset(defaults.API_SCOPES),
             service_principal_oid="88888888-8888-4888-8888-888888888888",
+        ),
+        ClientRegistration(
+            client_id=defaults.DEV_FRONT_CLIENT_ID,
+            client_secret=defaults.DEV_FRONT_CLIENT_SECRET,
+            name="MCP server OAuth front (confidential, Web)",
+            # Entra "Web" redirect URIs of the front's callback; loopback ports are free (RFC 8252 §7.3).
+            redirect_uris=("http://localhost/oauth/callback", "http://127.0.0.1/oauth/callback"),
+            grant_types=frozenset({"authorization_code", "refresh_token"}),
+            service_principal_oid="99999999-9999-4999-8999-999999999999",
+            federated_credentials=(FederatedCredential(subject=defaults.DEV_MANAGED_IDENTITY_OBJECT_ID),),
         ),
     ]
     return {c.client_id: c for c in clients}

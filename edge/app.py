@@ -11,7 +11,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +37,9 @@ from .metadata import (
     request_host,
     resource_for,
 )
+
+if TYPE_CHECKING:
+    from front.settings import FrontSettings
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -67,6 +70,8 @@ class Edge:
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
         self._resources: dict[tuple[Any, str | None], Resource] = {}
+        #: True when the OAuth front is on: RFC 9728 `authorization_servers` is then this origin.
+        self.authorization_server_is_origin = False
 
     def add_route(self, path: str, handler: Handler) -> None:
         """Serve `path` (exactly) with `handler`, ahead of the 404."""
@@ -97,7 +102,7 @@ class Edge:
         except BadHost:
             await send_json(send, 400, _BAD_HOST)
             return
-        document = protected_resource_metadata(resource, self.settings, self.scopes)
+        document = protected_resource_metadata(resource, self.settings, self.scopes, front=self.authorization_server_is_origin)
         await send_json(send, 200, document, document_headers(self.settings))
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -231,8 +236,12 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
-    """The whole application as ASGI: the edge in front of the SDK's stateless JSON app."""
+def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+    """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
+
+    With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
+    authorization server this origin advertises; its package is imported only then.
+    """
     keys = keys or JwksCache(settings.jwks_uri)
     server = mcp_tools.build_server()
     # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
@@ -244,6 +253,13 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None) -> Edge:
     )
     fast_path = FastPath(server.session_manager.app, mcp_app, security)
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
+    if front is not None:
+        from front.routes import build_front, install
+
+        # The front is the authorization server here, and not an OpenID provider: no
+        # openid-configuration, and its own RFC 8414 document instead of the issuer's.
+        install(edge, build_front(settings, front, edge.scopes))
+        return edge
     issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
     serve_discovery = discovery_handler(
         UpstreamMetadata(settings.metadata_url), edge.scopes, document_headers(settings), issuer_of

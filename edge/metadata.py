@@ -99,7 +99,7 @@ def document_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
-def authorization_server(resource: Resource, settings: Settings) -> str:
+def authorization_server(resource: Resource, settings: Settings, *, front: bool = False) -> str:
     """The issuer identifier a client is sent to (RFC 9728 §2 `authorization_servers`).
 
     Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
@@ -107,15 +107,16 @@ def authorization_server(resource: Resource, settings: Settings) -> str:
     fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
     advertise our own origin instead and serve, there, Entra's document with that concrete
     issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
+    With the OAuth front on (`front`), this origin is the authorization server itself.
     """
-    return resource.origin if settings.is_multi_tenant else settings.issuer
+    return resource.origin if front or settings.is_multi_tenant else settings.issuer
 
 
-def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str]) -> dict[str, Any]:
+def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str], *, front: bool = False) -> dict[str, Any]:
     """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
     return {
         "resource": resource.url,
-        "authorization_servers": [authorization_server(resource, settings)],
+        "authorization_servers": [authorization_server(resource, settings, front=front)],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",

@@ -186,7 +186,7 @@ def test_deny_redirects_with_access_denied(idp: DevIdentityProvider) -> None:
 
     assert redirect_params(response) == {
         "error": "access_denied",
-        "error_description": "The resource owner or authorization server denied the request",
+        "error_description": "AADSTS65004: User declined to consent to access the app.",
         "state": "state-123",
     }
 

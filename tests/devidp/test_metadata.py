@@ -23,7 +23,7 @@ def expected_metadata(idp: DevIdentityProvider, issuer: str) -> dict[str, object
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none", "private_key_jwt"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": [
             "email",

@@ -1,0 +1,216 @@
+"""The browser's way through the front: /oauth/authorize (GET: checks and consent; POST: the decision)
+and /oauth/callback (the issuer's answer, turned into a sealed code for the client).
+
+Nothing is stored between the steps: the consent form carries the sealed
+transaction, the upstream `state` carries it on to the callback, and the code
+the client gets carries what the token endpoint must check.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from .answers import NO_STORE, error_page, log_refusal, redirect_to_client
+from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
+from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
+from .context import AUTHORIZE_PATH, Front, Place
+from .errors import (
+    AccessDenied,
+    ConsentRefused,
+    FrontError,
+    InvalidClient,
+    InvalidRequest,
+    UnsupportedResponseType,
+    UpstreamError,
+)
+from .params import single
+from .sealing import SealError, fingerprint
+
+__all__ = ["authorize", "callback"]
+
+#: RFC 6749 §4.1.2: codes are short lived; the front's is a minute at most.
+CODE_SECONDS = 60
+#: The person has this long to read the page and sign in upstream.
+TRANSACTION_SECONDS = 600
+#: The client's state rides inside the sealed upstream state, which must stay a modest URL.
+MAX_STATE_CHARS = 1024
+# RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
+_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+async def authorize(front: Front, request: Request, body: bytes) -> Response:
+    if request.method == "POST":
+        return await _decide(front, request, body)
+    params = list(request.query_params.multi_items())
+    try:
+        place = front.place(request)
+        client, redirect_uri = await _trusted_client(front, params)
+    except FrontError as error:
+        # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
+        log_refusal("authorize", error, request.state.correlation_id)
+        return error_page(error)
+    state = None
+    try:
+        state = single(params, "state")
+        transaction = _transaction(front, place, client, redirect_uri, params)
+    except FrontError as error:
+        log_refusal("authorize", error, request.state.correlation_id)
+        return _error_to_client(redirect_uri, error, state, place)
+    if remembered(front.sealer, request, client.client_id, redirect_uri):
+        return _go_upstream(front, place, transaction, status=302)
+    csrf = new_csrf_token()
+    sealed = front.sealer.seal("consent", {**transaction, "x": csrf}, TRANSACTION_SECONDS)
+    return consent_page(
+        action=place.origin + AUTHORIZE_PATH,
+        client=client,
+        redirect_uri=redirect_uri,
+        scopes=[*transaction["sc"], "offline_access"],
+        transaction=sealed,
+        csrf=csrf,
+        upstream=front.front.authorization_endpoint,
+    )
+
+
+async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[Client, str]:
+    client_id = single(params, "client_id")
+    redirect_uri = single(params, "redirect_uri")
+    if client_id is None:
+        raise InvalidRequest("client_id is required", reason="missing_client_id")
+    cached = front.documents.cached(client_id)
+    try:
+        client = cached or await anyio.to_thread.run_sync(resolve_client, front.sealer, front.documents, client_id)
+    except UnknownClient as exc:
+        raise InvalidClient("The client_id names no client this server can verify", reason=exc.reason) from exc
+    if redirect_uri is None:
+        raise InvalidRequest("redirect_uri is required", reason="missing_redirect_uri")
+    if not redirect_uri_allowed(client, redirect_uri):
+        raise InvalidRequest("The redirect_uri is not registered for this client", reason="redirect_uri_mismatch")
+    return client, redirect_uri
+
+
+def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+    """Everything the later steps must know, checked now (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+    for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "resource"):
+        single(params, name)
+    if single(params, "response_type") != "code":
+        raise UnsupportedResponseType("Only response_type=code is supported", reason="response_type")
+    challenge = single(params, "code_challenge")
+    # PKCE is required of every client, with S256 (OAuth 2.1 §4.1.1; MCP authorization "Authorization Code Protection").
+    if challenge is None or single(params, "code_challenge_method") != "S256":
+        raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256", reason="pkce_required")
+    if not _S256_CHALLENGE.match(challenge):
+        raise InvalidRequest("code_challenge is not an S256 challenge", reason="bad_code_challenge")
+    state = single(params, "state")
+    if state is not None and len(state) > MAX_STATE_CHARS:
+        raise InvalidRequest(f"state is longer than {MAX_STATE_CHARS} characters", reason="state_too_long")
+    front.check_resource(single(params, "resource"), place)
+    scopes = front.requested_scopes(single(params, "scope"))
+    return {
+        "cf": fingerprint(client.client_id),
+        "ak": approval_key(client.client_id, redirect_uri),
+        "rd": redirect_uri,
+        "st": state,
+        "ch": challenge,
+        "sc": scopes,
+    }
+
+
+async def _decide(front: Front, request: Request, body: bytes) -> Response:
+    correlation_id = request.state.correlation_id
+    try:
+        place = front.place(request)
+        fields = _form_fields(body)
+        try:
+            transaction = front.sealer.open("consent", fields.get("transaction"))
+        except SealError as exc:
+            raise InvalidRequest("This sign-in request is invalid or expired; start again from your app", reason=f"consent_{exc.reason}") from exc
+        if not csrf_matches(str(transaction.get("x", "")), fields.get("csrf"), request.cookies.get(CSRF_COOKIE)):
+            raise ConsentRefused("This approval did not come from the page this browser was shown; start again", reason="csrf")
+    except FrontError as error:
+        log_refusal("consent", error, correlation_id)
+        return error_page(error)
+    if fields.get("decision") != "approve":
+        response = _error_to_client(transaction["rd"], AccessDenied("The person declined", reason="declined"), transaction["st"], place)
+    else:
+        response = _go_upstream(front, place, transaction, status=303)
+        if fields.get("remember") == "yes":
+            remember(front.sealer, request, response, transaction["ak"])
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+def _go_upstream(front: Front, place: Place, transaction: dict[str, Any], *, status: int) -> Response:
+    """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`."""
+    verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43-128 unreserved characters
+    state = front.sealer.seal(
+        "state",
+        {k: transaction[k] for k in ("cf", "rd", "st", "ch", "sc")} | {"uv": verifier, "cb": place.callback},
+        TRANSACTION_SECONDS,
+    )
+    url = front.upstream.authorization_url(
+        redirect_uri=place.callback,
+        scope=front.upstream_scope(transaction["sc"]),
+        state=state,
+        code_challenge=create_s256_code_challenge(verifier),
+    )
+    return RedirectResponse(url, status_code=status, headers=NO_STORE)
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
+    """The consent form's fields (application/x-www-form-urlencoded); a repeated field keeps its first value."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=8)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest("The form is malformed", reason="bad_form") from exc
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value)
+    return fields
+
+
+async def callback(front: Front, request: Request, body: bytes) -> Response:
+    correlation_id = request.state.correlation_id
+    params = list(request.query_params.multi_items())
+    try:
+        place = front.place(request)
+        try:
+            transaction = front.sealer.open("state", single(params, "state"))
+        except SealError as exc:
+            raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
+    except FrontError as error:
+        log_refusal("callback", error, correlation_id)
+        return error_page(error)
+    try:
+        upstream_error = single(params, "error")
+        if upstream_error is not None:
+            # The issuer's own code and its AADSTS description, for the client and the person.
+            raise UpstreamError(upstream_error, single(params, "error_description"))
+        code = single(params, "code")
+        if code is None:
+            raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
+    except FrontError as error:
+        log_refusal("callback", error, correlation_id)
+        return _error_to_client(transaction["rd"], error, transaction["st"], place)
+    sealed_code = front.sealer.seal(
+        "code",
+        {"uc": code, "uv": transaction["uv"], "cb": transaction["cb"], "cf": transaction["cf"],
+         "rd": transaction["rd"], "ch": transaction["ch"], "sc": transaction["sc"]},
+        CODE_SECONDS,
+    )
+    # RFC 9207 §2: `iss` lets the client check which server answered.
+    return redirect_to_client(transaction["rd"], {"code": sealed_code, "state": transaction["st"], "iss": place.origin})
+
+
+def _error_to_client(redirect_uri: str, error: FrontError, state: str | None, place: Place) -> Response:
+    """RFC 6749 §4.1.2.1: to a redirect URI already matched against the client's registration."""
+    return redirect_to_client(
+        redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": place.origin}
+    )

@@ -1,0 +1,33 @@
+"""/oauth/register: RFC 7591 dynamic client registration, with nothing stored.
+
+The client id returned is the registration itself, sealed (front/clients.py
+says what is accepted and why).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .clients import register_client
+from .context import Front
+from .errors import FrontError, InvalidClientMetadata
+
+__all__ = ["register"]
+
+async def register(front: Front, request: Request, body: bytes) -> Response:
+    try:
+        try:
+            metadata = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidClientMetadata("The body must be a JSON object", reason="not_json") from exc
+        answer = register_client(front.sealer, metadata)
+    except FrontError as error:
+        # RFC 7591 §3.2.2: 400 with error and error_description.
+        log_refusal("register", error, request.state.correlation_id)
+        return error_json(error, OPEN_CORS)
+    # RFC 7591 §3.2.1: 201 Created with the client information.
+    return JSONResponse(answer, status_code=201, headers={**NO_STORE, **OPEN_CORS})

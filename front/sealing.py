@@ -1,0 +1,101 @@
+"""Sealed values: what the front hands out instead of storing anything.
+
+Authenticated encryption is `cryptography`'s Fernet (AES-128-CBC + HMAC-SHA256,
+a maintained, versioned format), through `MultiFernet` for rotation: the first
+key seals, every key opens, so a new key goes first and an old one stays until
+nothing it sealed is still alive (itsdangerous' list-of-keys pattern).
+
+The sealed JSON carries its purpose and its expiry. `open` checks both, so a
+sealed `state` is never accepted as a code or a refresh token, and the expiry
+is judged against the front's injected clock, not Fernet's own timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+__all__ = ["Expired", "Purpose", "SealError", "Sealer", "Unreadable", "WrongPurpose", "fingerprint", "key_problem"]
+
+Purpose = Literal["client", "consent", "state", "code", "refresh", "remember"]
+_MAX_SEALED_CHARS = 8192
+
+
+class SealError(Exception):
+    """A sealed value cannot be used; `reason` is a short code for logs."""
+
+    reason = "unreadable"
+
+
+class Unreadable(SealError):
+    """Not sealed by any current key: tampered, truncated, or sealed by a rotated-out key."""
+
+
+class Expired(SealError):
+    """Sealed by us, but past its expiry."""
+
+    reason = "expired"
+
+
+class WrongPurpose(SealError):
+    """Sealed by us for another use (a state offered as a code, say)."""
+
+    reason = "wrong_purpose"
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` is not a Fernet key (32 random bytes, url-safe base64), or None."""
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return "is not url-safe base64"
+    if len(raw) != 32:
+        return "must be 32 bytes of url-safe base64 (python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+    return None
+
+
+def fingerprint(value: str) -> str:
+    """A short, one-way binding of a value (a client id) inside sealed payloads."""
+    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:18]).decode()
+
+
+class Sealer:
+    """Seals and opens JSON payloads bound to a purpose and an expiry."""
+
+    def __init__(self, keys: Sequence[str], *, clock: Callable[[], float] = time.time) -> None:
+        if not keys:
+            raise ValueError("at least one sealing key is required")
+        self._fernet = MultiFernet([Fernet(key.encode("ascii")) for key in keys])
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock()
+
+    def seal(self, purpose: Purpose, data: dict[str, Any], lifetime: float | None) -> str:
+        expires = None if lifetime is None else int(self._clock() + lifetime)
+        payload = json.dumps({"p": purpose, "e": expires, "d": data}, separators=(",", ":")).encode()
+        return self._fernet.encrypt(payload).decode("ascii")
+
+    def open(self, purpose: Purpose, sealed: str | None) -> dict[str, Any]:
+        if not sealed or len(sealed) > _MAX_SEALED_CHARS:
+            raise Unreadable
+        try:
+            payload = json.loads(self._fernet.decrypt(sealed.encode("ascii")))
+        except (InvalidToken, UnicodeEncodeError, ValueError) as exc:
+            raise Unreadable from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("d"), dict):
+            raise Unreadable
+        if payload.get("p") != purpose:
+            raise WrongPurpose
+        expires = payload.get("e")
+        if expires is not None and (not isinstance(expires, int) or self._clock() >= expires):
+            raise Expired
+        data: dict[str, Any] = payload["d"]
+        return data

@@ -1,0 +1,146 @@
+"""The OAuth front's configuration, read once from the environment into a frozen object.
+
+`FrontSettings.from_env(environ, auth_settings)` returns None when the front is
+off (the default). When it is on, every problem is collected and raised as one
+`auth.ConfigError`, so `function_app.py` can name them with the server's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from auth import ConfigError, Settings
+from auth.settings import is_loopback_host
+
+__all__ = ["ENTRA_TOKEN_EXCHANGE_AUDIENCE", "FrontSettings", "front_problems"]
+
+_ON = frozenset({"on", "true", "1", "yes"})
+_OFF = frozenset({"", "off", "false", "0", "no"})
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Microsoft docs, "Configure an app to trust a managed identity": the audience of the managed
+# identity's token, and of the federated credential, for the public cloud.
+ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+_ENTRA_AUTHORITY = re.compile(r"^(?P<authority>https://login\.microsoftonline\.com/[0-9a-fA-F-]{36})/v2\.0$")
+
+
+@dataclass(frozen=True)
+class FrontSettings:
+    """The upstream client, how it authenticates, and the keys that seal the front's values."""
+
+    client_id: str
+    authorization_endpoint: str
+    token_endpoint: str
+    sealing_keys: tuple[str, ...] = field(repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+    #: "system" for the system-assigned identity, else a user-assigned identity's client id.
+    managed_identity: str | None = None
+    assertion_audience: str = ENTRA_TOKEN_EXCHANGE_AUDIENCE
+    #: Local development only: CIMD documents on loopback or private addresses, and over http.
+    dev_mode: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], auth_settings: Settings | None) -> FrontSettings | None:
+        """None when OAUTH_FRONT is off; raise ConfigError naming every bad OAUTH_FRONT_* value."""
+        problems: list[str] = []
+        front = _enabled(environ, problems)
+        if not front:
+            if problems:
+                raise ConfigError(problems)
+            return None
+        settings = _read(environ, auth_settings, problems)
+        if problems or settings is None:
+            raise ConfigError(problems)
+        return settings
+
+
+def front_problems(environ: Mapping[str, str], auth_settings: Settings | None) -> tuple[FrontSettings | None, list[str]]:
+    """The settings, or the problems: for callers that report them with other settings' problems."""
+    try:
+        return FrontSettings.from_env(environ, auth_settings), []
+    except ConfigError as error:
+        return None, error.problems
+
+
+def _value(environ: Mapping[str, str], name: str) -> str | None:
+    return environ.get(name, "").strip() or None
+
+
+def _enabled(environ: Mapping[str, str], problems: list[str]) -> bool:
+    switch = environ.get("OAUTH_FRONT", "").strip().lower()
+    if switch in _ON:
+        return True
+    if switch not in _OFF:
+        problems.append("OAUTH_FRONT must be on or off")
+    return False
+
+
+def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: list[str]) -> FrontSettings | None:
+    client_id = _value(environ, "OAUTH_FRONT_CLIENT_ID")
+    secret = _value(environ, "OAUTH_FRONT_CLIENT_SECRET")
+    identity = _value(environ, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID")
+    keys_value = _value(environ, "OAUTH_FRONT_SEALING_KEYS")
+    authorize = _value(environ, "OAUTH_FRONT_AUTHORIZATION_ENDPOINT")
+    token = _value(environ, "OAUTH_FRONT_TOKEN_ENDPOINT")
+    audience = _value(environ, "OAUTH_FRONT_ASSERTION_AUDIENCE") or ENTRA_TOKEN_EXCHANGE_AUDIENCE
+    dev_value = environ.get("OAUTH_FRONT_DEV_MODE", "").strip().lower()
+
+    if client_id is None:
+        problems.append("OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)")
+    if (secret is None) == (identity is None):
+        problems.append("set exactly one of OAUTH_FRONT_CLIENT_SECRET or OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID")
+    if identity is not None and identity.lower() != "system" and not _GUID.match(identity):
+        problems.append("OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID) or 'system'")
+    keys = tuple(k.strip() for k in (keys_value or "").split(",") if k.strip())
+    if not keys:
+        problems.append("OAUTH_FRONT_SEALING_KEYS is required (comma-separated Fernet keys, the first seals)")
+    else:
+        from .sealing import key_problem
+
+        for position, key in enumerate(keys, start=1):
+            if key_problem(key):
+                problems.append(f"OAUTH_FRONT_SEALING_KEYS key {position} {key_problem(key)}")
+    if dev_value not in _ON | _OFF:
+        problems.append("OAUTH_FRONT_DEV_MODE must be on or off")
+
+    if authorize is None or token is None:
+        # Entra's v2.0 endpoints sit beside its issuer ("Microsoft identity platform and OAuth 2.0
+        # authorization code flow"); any other issuer names them explicitly.
+        entra = _ENTRA_AUTHORITY.match(auth_settings.issuer) if auth_settings is not None else None
+        if entra is not None:
+            authorize = authorize or f"{entra.group('authority')}/oauth2/v2.0/authorize"
+            token = token or f"{entra.group('authority')}/oauth2/v2.0/token"
+        elif auth_settings is not None:
+            problems.append(
+                "OAUTH_FRONT_AUTHORIZATION_ENDPOINT and OAUTH_FRONT_TOKEN_ENDPOINT are required "
+                "when OAUTH_ISSUER is not an Entra v2.0 issuer"
+            )
+    for name, url in (("OAUTH_FRONT_AUTHORIZATION_ENDPOINT", authorize), ("OAUTH_FRONT_TOKEN_ENDPOINT", token)):
+        if url is not None and not _https_or_loopback(url):
+            problems.append(f"{name} must be an https:// URL (plain http only for localhost)")
+    if problems or client_id is None or authorize is None or token is None:
+        return None
+    return FrontSettings(
+        client_id=client_id,
+        authorization_endpoint=authorize,
+        token_endpoint=token,
+        sealing_keys=keys,
+        client_secret=secret,
+        managed_identity=None if identity is None else ("system" if identity.lower() == "system" else identity),
+        assertion_audience=audience,
+        dev_mode=dev_value in _ON,
+    )
+
+
+def _https_or_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.fragment or not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))

@@ -1,0 +1,143 @@
+"""/oauth/token: the client's sealed code or sealed refresh token for the issuer's own tokens.
+
+The access token handed back is Entra's, unchanged; `/mcp` validates it exactly
+as it validates any other. Only the refresh token is wrapped: sealed and bound
+to the client that got it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .context import Front
+from .errors import (
+    FrontError,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    TemporarilyUnavailable,
+    UnsupportedGrantType,
+    UpstreamError,
+)
+from .params import required, single
+from .sealing import SealError, fingerprint
+from .upstream import UpstreamRefused, UpstreamUnavailable
+
+__all__ = ["token"]
+
+#: A sealed refresh token lives as long as Entra's own can (90 days of inactivity,
+#: "Refresh tokens in the Microsoft identity platform"); Entra still decides.
+REFRESH_SECONDS = 90 * 86400
+# RFC 7636 §4.1: code_verifier = 43*128unreserved.
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+
+
+async def token(front: Front, request: Request, body: bytes) -> Response:
+    try:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            # RFC 6749 §3.2: the token request is form-encoded.
+            raise InvalidRequest("Send application/x-www-form-urlencoded", reason="not_form")
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=32)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidRequest("The body is not a form", reason="bad_form") from exc
+        place = front.place(request)
+        front.check_resource(single(pairs, "resource"), place)
+        grant_type = single(pairs, "grant_type")
+        client_id = required(pairs, "client_id")  # public clients identify themselves (RFC 6749 §3.2.1)
+        if grant_type == "authorization_code":
+            answer = await _authorization_code(front, pairs, client_id)
+        elif grant_type == "refresh_token":
+            answer = await _refresh(front, pairs, client_id)
+        else:
+            raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
+    except FrontError as error:
+        log_refusal("token", error, request.state.correlation_id)
+        return error_json(error, OPEN_CORS)
+    return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
+
+
+async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
+    code = required(pairs, "code")
+    redirect_uri = required(pairs, "redirect_uri")
+    verifier = required(pairs, "code_verifier")
+    # RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
+    sealed = _open_bound(front, "code", code, client_id)
+    if sealed["rd"] != redirect_uri:
+        raise InvalidGrant("redirect_uri differs from the authorization request's", reason="redirect_uri_mismatch")
+    # RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the code_challenge.
+    if not _VERIFIER.match(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed["ch"]):
+        raise InvalidGrant("The code_verifier does not match the code_challenge", reason="pkce_mismatch")
+    # The issuer's code is single use: a replayed sealed code fails there (AADSTS54005).
+    tokens = await _upstream(
+        front.upstream.redeem,
+        code=sealed["uc"],
+        redirect_uri=sealed["cb"],
+        code_verifier=sealed["uv"],
+        scope=front.upstream_scope(sealed["sc"]),
+    )
+    return _answer(front, tokens, client_id, sealed["sc"])
+
+
+async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
+    # RFC 6749 §6 / RFC 9700 §4.14.2: a refresh token is bound to the client it was issued to.
+    sealed = _open_bound(front, "refresh", required(pairs, "refresh_token"), client_id)
+    scopes: list[str] = sealed["sc"]
+    asked = single(pairs, "scope")
+    if asked is not None:
+        # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
+        narrowed = front.requested_scopes(asked)
+        if not set(narrowed) <= set(scopes):
+            raise InvalidScope("A refresh cannot add scopes", reason="refresh_wider_scope")
+        scopes = narrowed
+    tokens = await _upstream(front.upstream.refresh, refresh_token=sealed["rt"], scope=front.upstream_scope(scopes))
+    if not tokens.get("refresh_token"):
+        tokens["refresh_token"] = sealed["rt"]  # RFC 6749 §6: the old one stays valid when none is issued
+    return _answer(front, tokens, client_id, scopes)
+
+
+def _open_bound(front: Front, purpose: Literal["code", "refresh"], value: str, client_id: str) -> dict[str, Any]:
+    """A sealed code or refresh token, opened and checked to belong to `client_id`; else invalid_grant."""
+    what = "code" if purpose == "code" else "refresh token"
+    try:
+        sealed = front.sealer.open(purpose, value)
+    except SealError as exc:
+        raise InvalidGrant(f"The {what} is invalid or expired", reason=f"{purpose}_{exc.reason}") from exc
+    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
+        raise InvalidGrant(f"The {what} was issued to another client", reason=f"{purpose}_other_client")
+    return sealed
+
+
+async def _upstream(call: Any, **arguments: str) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = await anyio.to_thread.run_sync(lambda: call(**arguments))
+    except UpstreamRefused as exc:
+        raise UpstreamError(exc.error, exc.description) from exc
+    except UpstreamUnavailable as exc:
+        raise TemporarilyUnavailable("The identity provider is unavailable; retry shortly", reason=f"upstream_{exc.reason}") from exc
+    if not isinstance(result.get("access_token"), str):
+        raise TemporarilyUnavailable("The identity provider sent no access token", reason="upstream_no_token")
+    return result
+
+
+def _answer(front: Front, tokens: dict[str, Any], client_id: str, scopes: list[str]) -> dict[str, Any]:
+    """RFC 6749 §5.1, with the issuer's access token as it came and the refresh token sealed."""
+    answer: dict[str, Any] = {"access_token": tokens["access_token"], "token_type": "Bearer"}
+    if isinstance(tokens.get("expires_in"), (int, float)):
+        answer["expires_in"] = int(tokens["expires_in"])
+    answer["scope"] = tokens["scope"] if isinstance(tokens.get("scope"), str) else " ".join(scopes)
+    upstream_refresh = tokens.get("refresh_token")
+    if isinstance(upstream_refresh, str) and upstream_refresh:
+        answer["refresh_token"] = front.sealer.seal(
+            "refresh", {"rt": upstream_refresh, "cf": fingerprint(client_id), "sc": scopes}, REFRESH_SECONDS
+        )
+    return answer

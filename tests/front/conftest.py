@@ -1,0 +1,154 @@
+"""The OAuth front, on: the dev identity provider, the real app (edge + front) over uvicorn, and the
+managed-identity stand-in, all on loopback. Settings come from devserver.py's own functions, so the
+tests run what `python devserver.py --front` runs (devserver itself is driven in test_devserver.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from devidp import DevIdentityProvider, OffsetClock
+from devidp.tls import write_loopback_certificate
+from devserver import dev_environment, front_environment
+from tests.client.conftest import serve
+
+REDIRECT_URI = "http://127.0.0.1:33418/callback"
+
+
+@dataclass
+class FrontStack:
+    """A running server with the front on, and what a test needs to reach or steer it."""
+
+    idp: DevIdentityProvider
+    clock: OffsetClock
+    origin: str
+    env: dict[str, str]
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.origin}/mcp"
+
+    @property
+    def sealing_keys(self) -> list[str]:
+        return self.env["OAUTH_FRONT_SEALING_KEYS"].split(",")
+
+
+def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, threading.Thread, str, dict[str, str]]:
+    """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port."""
+    from auth import Settings
+    from edge import build_asgi_app
+    from front.settings import FrontSettings
+
+    env = {**dev_environment(idp), **front_environment(idp), **overrides}
+    settings = Settings.from_env(env)
+    front = FrontSettings.from_env(env, settings)
+    server, thread, port = serve(build_asgi_app(settings, None, front))
+    return server, thread, f"http://127.0.0.1:{port}", env
+
+
+@pytest.fixture(scope="session")
+def front_stack() -> Iterator[FrontStack]:
+    clock = OffsetClock()
+    with DevIdentityProvider(clock=clock) as idp:
+        server, thread, origin, env = start_front(idp)
+        # MSAL reads the managed-identity endpoint from the process environment, as on App Service.
+        saved = {name: os.environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")}
+        os.environ.update({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]})
+        try:
+            yield FrontStack(idp=idp, clock=clock, origin=origin, env=env)
+        finally:
+            server.should_exit = True  # type: ignore[attr-defined]
+            thread.join(10)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def _quiet_test_clients() -> Iterator[None]:
+    """The tests' own HTTP clients log each URL at INFO, and a browser's URLs carry codes and sealed
+    states: that is the client's log, not the server's, so it stays out of the suite's log audit."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("httpx", "httpx2", "httpcore")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    yield
+    for logger, level in zip(loggers, levels):
+        logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _reset_provider(request: pytest.FixtureRequest) -> None:
+    if "front_stack" in request.fixturenames:
+        stack: FrontStack = request.getfixturevalue("front_stack")
+        stack.clock.offset = 0.0
+        stack.idp.access_token_lifetime = 3600
+
+
+@dataclass
+class DocumentServer:
+    """Client metadata documents over https on 127.0.0.1, each path with its own answer."""
+
+    url: str
+    ca_path: Path
+    answers: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def publish(self, path: str, document: Mapping[str, object] | bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> str:
+        body = document if isinstance(document, bytes) else json.dumps(document).encode()
+        self.answers[path] = (status, {"Content-Type": "application/json", **(headers or {})}, body)
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def documents() -> Iterator[DocumentServer]:
+    directory = tempfile.TemporaryDirectory(prefix="cimd-tls-")
+    certificate = write_loopback_certificate(Path(directory.name))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    state = DocumentServer(url=f"https://127.0.0.1:{server.server_address[1]}", ca_path=certificate.ca_path)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            state.hits[self.path] = state.hits.get(self.path, 0) + 1
+            status, headers, body = state.answers.get(self.path, (404, {}, b"{}"))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate.cert_path, certificate.key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    directory.cleanup()
+
+
+@pytest.fixture
+def trust_documents(documents: DocumentServer, monkeypatch: pytest.MonkeyPatch) -> DocumentServer:
+    """The front's outbound GETs trust the documents' test certificate (auth/fetch.py reads REQUESTS_CA_BUNDLE)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(documents.ca_path))
+    return documents

@@ -1,0 +1,58 @@
+"""`python devserver.py --front` as docs/direct-clients.md runs it: the official Python SDK client signs in
+with no setup, through the front, whose upstream client authenticates with the managed-identity stand-in."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO, UVICORN_OUTPUTS
+
+from .sdk import MemoryStorage, Person, sign_in_list_and_add
+
+
+@pytest.fixture(scope="module")
+def devserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    output = tmp_path_factory.mktemp("devserver-front") / "devserver.log"
+    UVICORN_OUTPUTS.append(str(output))  # audited for token material with every other server log
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OAUTH_", "MCP_", "IDENTITY_"))}
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "devserver.py", "--front", "--port", "0", "--idp-port", "0"],
+            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Uvicorn running" not in Path(output).read_text():
+            assert process.poll() is None and time.monotonic() < deadline, Path(output).read_text()
+            time.sleep(0.05)
+        lines = Path(output).read_text().splitlines()
+        mcp = next(m.group(1) for line in lines if (m := re.match(r"MCP server:  (\S+)", line)))
+        yield mcp, lines
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_the_banner_says_how_to_connect(devserver: tuple[str, list[str]]) -> None:
+    mcp_url, lines = devserver
+    origin = mcp_url.removesuffix("/mcp")
+
+    assert f"OAuth front:  {origin}  (authorization server metadata: {origin}/.well-known/oauth-authorization-server)" in lines
+    assert f"  npx @modelcontextprotocol/inspector     # Transport: Streamable HTTP, URL {mcp_url}" in lines
+
+
+def test_the_python_sdk_signs_in_with_no_setup(devserver: tuple[str, list[str]]) -> None:
+    mcp_url, _ = devserver
+
+    tools, added, _ = sign_in_list_and_add(mcp_url, Person(), MemoryStorage())
+
+    assert tools == ["add", "subtract", "get_me"]
+    assert (added.is_error, added.structured_content) == (False, {"result": 5})  # type: ignore[attr-defined]

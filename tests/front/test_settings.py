@@ -1,0 +1,110 @@
+"""The front's switch and settings: off by default (nothing imported), on with every problem named in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+
+from auth import ConfigError, Settings
+from front.settings import ENTRA_TOKEN_EXCHANGE_AUDIENCE, FrontSettings
+from tests.support import REPO, TENANT_ID, entra_env
+
+ENTRA = entra_env("https://login.microsoftonline.com/keys")
+KEY = Fernet.generate_key().decode()
+FRONT = {"OAUTH_FRONT": "on", "OAUTH_FRONT_CLIENT_ID": "front-app", "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": "system", "OAUTH_FRONT_SEALING_KEYS": KEY}
+
+
+def test_off_by_default_and_when_switched_off() -> None:
+    settings = Settings.from_env(ENTRA)
+
+    assert FrontSettings.from_env(ENTRA, settings) is None
+    assert FrontSettings.from_env({**ENTRA, "OAUTH_FRONT": "off"}, settings) is None
+
+
+def test_entra_endpoints_come_from_the_issuer() -> None:
+    front = FrontSettings.from_env({**ENTRA, **FRONT}, Settings.from_env(ENTRA))
+
+    assert front is not None
+    assert front.authorization_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/authorize"
+    assert front.token_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token"
+    assert (front.managed_identity, front.client_secret, front.assertion_audience) == ("system", None, ENTRA_TOKEN_EXCHANGE_AUDIENCE)
+    assert front.dev_mode is False
+    assert KEY not in repr(front)
+
+
+def test_every_bad_setting_is_named() -> None:
+    env = {
+        **ENTRA,
+        "OAUTH_FRONT": "on",
+        "OAUTH_FRONT_CLIENT_SECRET": "s",
+        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": "not-a-guid",
+        "OAUTH_FRONT_SEALING_KEYS": f"{KEY},c2hvcnQ=",
+        "OAUTH_FRONT_TOKEN_ENDPOINT": "http://login.example/token",
+        "OAUTH_FRONT_DEV_MODE": "maybe",
+    }
+
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env(env, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == [
+        "OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)",
+        "set exactly one of OAUTH_FRONT_CLIENT_SECRET or OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID",
+        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID) or 'system'",
+        "OAUTH_FRONT_SEALING_KEYS key 2 must be 32 bytes of url-safe base64 "
+        "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')",
+        "OAUTH_FRONT_DEV_MODE must be on or off",
+        "OAUTH_FRONT_TOKEN_ENDPOINT must be an https:// URL (plain http only for localhost)",
+    ]
+    assert "c2hvcnQ" not in str(caught.value) and KEY not in str(caught.value)
+
+
+def test_a_non_entra_issuer_needs_its_endpoints() -> None:
+    okta = {**ENTRA, "OAUTH_ISSUER": "https://dev-1.okta.com/oauth2/default"}
+
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env({**okta, **FRONT}, Settings.from_env(okta))
+
+    assert caught.value.problems == [
+        "OAUTH_FRONT_AUTHORIZATION_ENDPOINT and OAUTH_FRONT_TOKEN_ENDPOINT are required when OAUTH_ISSUER is not an Entra v2.0 issuer"
+    ]
+
+
+def run_function_app(env: dict[str, str], code: str = "import function_app") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60)
+
+
+def test_the_app_names_the_server_and_front_problems_in_one_line() -> None:
+    env = {"OAUTH_ISSUER": ENTRA["OAUTH_ISSUER"], "OAUTH_JWKS_URI": ENTRA["OAUTH_JWKS_URI"], "OAUTH_FRONT": "on", "OAUTH_FRONT_SEALING_KEYS": KEY}
+
+    result = run_function_app(env)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "invalid configuration: OAUTH_AUDIENCE is required; "
+        "OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front); "
+        "set exactly one of OAUTH_FRONT_CLIENT_SECRET or OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID\n"
+    )
+
+
+def test_with_the_front_off_its_package_is_never_imported() -> None:
+    # The JWKS URL points nowhere reachable: the import must not wait on it (it fetches in the background).
+    env = entra_env("http://127.0.0.1:9/keys")
+    probe = "import sys, function_app; print(sorted(m for m in sys.modules if m == 'front' or m.startswith(('front.', 'authlib', 'msal'))))"
+
+    result = run_function_app(env, probe)
+
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr
+
+
+def test_with_the_front_off_its_routes_are_absent_and_discovery_is_the_issuer_s(host: object) -> None:
+    token = host.request("POST", "/oauth/token", body=b"grant_type=refresh_token")  # type: ignore[attr-defined]
+    metadata = host.request("GET", "/.well-known/oauth-protected-resource/mcp")  # type: ignore[attr-defined]
+
+    assert token.status_code == 404
+    assert metadata.status_code == 200
+    import json
+
+    assert json.loads(metadata.get_body())["authorization_servers"] == [ENTRA["OAUTH_ISSUER"]]
