@@ -1,6 +1,6 @@
 """A small closed-loop HTTP/1.1 load generator on raw asyncio streams, run in its own process.
 
-`python -m bench.loadgen URL --concurrency N --duration S [--token T]` prints one JSON
+`python -m bench.loadgen URL --concurrency N --duration S [--token T] [--wire W]` prints one JSON
 line: requests, errors, seconds, rps and latency percentiles. Each of N connections is
 kept alive and sends its next request as soon as the previous answer is read, so the
 client costs a few tens of microseconds per request and the server saturates first.
@@ -17,23 +17,20 @@ from urllib.parse import urlsplit
 
 from .stats import summarize
 
-BODY = json.dumps(
-    {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}
-).encode()
+from .fixtures import WIRES
 
 
-def build_request(host: str, path: str, token: str | None) -> bytes:
+def build_request(host: str, path: str, token: str | None, wire: str = "handshake") -> bytes:
+    headers, body = WIRES[wire]
     lines = [
         f"POST {path} HTTP/1.1",
         f"Host: {host}",
-        "Content-Type: application/json",
-        "Accept: application/json, text/event-stream",
-        "MCP-Protocol-Version: 2025-06-18",
-        f"Content-Length: {len(BODY)}",
+        *(f"{name}: {value}" for name, value in headers.items()),
+        f"Content-Length: {len(body)}",
     ]
     if token:
         lines.append(f"Authorization: Bearer {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + BODY
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -75,10 +72,10 @@ async def _worker(host: str, port: int, request: bytes, deadline: float, latenci
         writer.close()
 
 
-async def run(url: str, concurrency: int, duration: float, token: str | None) -> dict[str, object]:
+async def run(url: str, concurrency: int, duration: float, token: str | None, wire: str = "handshake") -> dict[str, object]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    request = build_request(f"{host}:{port}", parts.path or "/", token)
+    request = build_request(f"{host}:{port}", parts.path or "/", token, wire)
     latencies: list[float] = []
     errors: list[int] = []
     started = time.perf_counter()
@@ -103,8 +100,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--token")
+    parser.add_argument("--wire", choices=sorted(WIRES), default="handshake")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.url, args.concurrency, args.duration, args.token))), flush=True)
+    print(json.dumps(asyncio.run(run(args.url, args.concurrency, args.duration, args.token, args.wire))), flush=True)
 
 
 if __name__ == "__main__":

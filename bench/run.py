@@ -42,7 +42,7 @@ class Plan:
 
 FULL = Plan(
     cold_runs=15, cold_warmup=1, warm_iterations=3000, warm_warmup=300,
-    concurrencies=(8, 64), duration=4.0, rounds=8, prefer_wrk=True,
+    concurrencies=(8, 64), duration=3.0, rounds=6, prefer_wrk=True,
 )
 # Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
 SMOKE = Plan(
@@ -77,7 +77,11 @@ def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
             prefer_wrk=plan.prefer_wrk,
         )
         for concurrency, row in throughput["by_concurrency"].items():
-            log(f"  c={concurrency} rps ours {row['ours']['rps']:.0f} bare {row['bare']['rps']:.0f} ratio {row['ratio_rps']:.3f}")
+            log(
+                f"  c={concurrency} rps ours {row['ours']['rps']:.0f} bare {row['bare']['rps']:.0f} ratio {row['ratio_rps']:.3f}"
+                f"; 2026-07-28 ratio {row['ratio_rps_modern']:.3f}; CPU ours/floor {row['ratio_cpu_to_floor']:.3f}"
+                f"; p99 ratio {row['ratio_p99']:.3f}"
+            )
     finally:
         fixture.close()
     return {

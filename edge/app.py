@@ -22,6 +22,7 @@ from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, T
 from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
+from .fastpath import FastPath
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
@@ -56,10 +57,13 @@ Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 class Edge:
     """Routes, checks and authenticates every HTTP request before the SDK sees it."""
 
-    def __init__(self, settings: Settings, verifier: TokenVerifier, mcp_app: ASGIApp) -> None:
+    def __init__(
+        self, settings: Settings, verifier: TokenVerifier, mcp_app: ASGIApp, fast_path: FastPath | None = None
+    ) -> None:
         self.settings = settings
         self.verifier = verifier
         self.mcp_app = mcp_app
+        self.fast_path = fast_path
         self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
         self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
@@ -158,7 +162,7 @@ class Edge:
         if missing is not None:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
             return
-        await self._dispatch(scope, send, body, principal)
+        await self._dispatch(scope, send, body, message, principal)
 
     def _resource(self, scope: Scope) -> Resource:
         """resource_for(scope, settings), remembered per (scheme, Host): urlsplit stays off the hot path.
@@ -173,7 +177,7 @@ class Edge:
                 self._resources[memo_key] = resource
         return resource
 
-    async def _dispatch(self, scope: Scope, send: Send, body: bytes, principal: Principal) -> None:
+    async def _dispatch(self, scope: Scope, send: Send, body: bytes, message: Any, principal: Principal) -> None:
         replayed = False
 
         async def replay() -> Message:
@@ -187,7 +191,9 @@ class Edge:
         inner_scope = {**scope, "path": MCP_PATH, "raw_path": MCP_PATH.encode()}
         reset = current_principal.set(principal)
         try:
-            await self.mcp_app(inner_scope, replay, send)
+            # The fast path answers what it can exactly as the SDK would; the SDK's app the rest.
+            if self.fast_path is None or not await self.fast_path.answer(inner_scope, replay, message, send):
+                await self.mcp_app(inner_scope, replay, send)
         finally:
             current_principal.reset(reset)
 
@@ -237,16 +243,16 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
     authorization server this origin advertises; its package is imported only then.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    mcp_app = mcp_tools.build_server().streamable_http_app(
-        streamable_http_path=MCP_PATH,
-        stateless_http=True,
-        json_response=True,
-        # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
-        # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
-        # page cannot attach, and the edge validates Origin itself.
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    server = mcp_tools.build_server()
+    # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
+    # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
+    # page cannot attach, and the edge validates Origin itself.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    mcp_app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
     )
-    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(mcp_app))
+    fast_path = FastPath(server.session_manager.app, mcp_app, security)
+    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
     if front is not None:
         from front.routes import build_front, install
 

@@ -7,8 +7,9 @@ Only enough to answer the errors JSON-RPC 2.0 §5 assigns to the body as a whole
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import pydantic_core
 
 import mcp_tools
 from auth import Principal
@@ -34,13 +35,16 @@ PARSE_ERROR = {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse err
 def peek_json(body: bytes) -> Any:
     """The parsed body, or NOT_JSON when the parser refuses it.
 
-    ValueError covers more than malformed text (JSONDecodeError, UnicodeDecodeError): an integer
-    literal over Python's 4,300-digit conversion limit raises a bare ValueError; deep nesting
-    raises RecursionError.
+    Read with the parser the SDK's streamable-HTTP transport uses (pydantic_core.from_json), so
+    the permission check and the SDK's dispatch see one and the same message, and the fast path
+    (edge/fastpath.py) reuses this parse. It accepts less than json.loads (no BOM, nesting to 200,
+    no lone surrogates), and what both accept they read alike, so on the 2026-07-28 wire, whose SDK
+    entry uses json.loads, the edge never reads a body differently from the SDK. Every refusal is a
+    ValueError: malformed text or UTF-8, an integer over 4,300 digits, nesting too deep.
     """
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
+        return pydantic_core.from_json(body)
+    except ValueError:
         return NOT_JSON
 
 

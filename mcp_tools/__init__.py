@@ -1,4 +1,4 @@
-"""The MCP tools: plain typed functions, each declaring the permission it needs.
+"""The MCP tools: typed functions (async: none blocks), each declaring the permission it needs.
 
 Knows nothing of HTTP or Azure; the caller's identity arrives through
 `auth.current_principal`.

@@ -23,12 +23,12 @@ def _finite(result: int | float) -> int | float:
 
 
 @tool(title="Add two numbers", permission="calculator.add")
-def add(a: Number, b: Number) -> Number:
+async def add(a: Number, b: Number) -> Number:
     """Return the sum a + b."""
     return _finite(a + b)
 
 
 @tool(title="Subtract two numbers", permission="calculator.subtract")
-def subtract(a: Number, b: Number) -> Number:
+async def subtract(a: Number, b: Number) -> Number:
     """Return the difference a - b."""
     return _finite(a - b)

@@ -26,7 +26,7 @@ class Identity(BaseModel):
 
 
 @tool(title="Who am I?", permission=None)
-def get_me() -> Identity:
+async def get_me() -> Identity:
     """Describe the caller: user or app, its ids, its name and the permissions its token grants."""
     principal = current_principal.get()
     if principal is None:  # the edge authenticates every call; reaching here without a caller is a wiring bug

@@ -24,7 +24,8 @@ def ensure_node_modules() -> str:
         raise RuntimeError("Node.js 20+ and npm are needed for the TypeScript client tests")
     with open(os.path.join(NODE_DIR, ".install.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel sessions on one clone install once
-        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@modelcontextprotocol", "sdk")):
+        if not all(os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@modelcontextprotocol", package))
+                   for package in ("sdk", "client", "inspector-cli")):
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=NODE_DIR,

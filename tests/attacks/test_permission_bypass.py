@@ -1,7 +1,7 @@
 """The per-tool 403 cannot be dodged by a body the edge and the SDK would read differently.
 
-The edge peeks at the body with `json.loads`; the SDK parses it again with
-pydantic. Duplicate keys, escapes, a BOM, stray bytes: whatever the body, a
+The edge reads the body with the SDK's own parser (pydantic_core.from_json), so both
+see one message. Duplicate keys, escapes, a BOM, stray bytes: whatever the body, a
 caller without `calculator.subtract` never gets a subtraction done.
 """
 
@@ -17,7 +17,7 @@ CALL = b'"jsonrpc":"2.0","id":1,"method":"tools/call"'
 SUBTRACT = b'"params":{"name":"subtract","arguments":{"a":1,"b":2}}'
 
 BODIES = [
-    pytest.param(b"\xef\xbb\xbf{" + CALL + b"," + SUBTRACT + b"}", 403, id="utf8-bom"),
+    pytest.param(b"\xef\xbb\xbf{" + CALL + b"," + SUBTRACT + b"}", 400, id="utf8-bom"),
     pytest.param(b"{" + CALL + b',"params":{"name":"add","name":"subtract","arguments":{"a":1,"b":2}}}', 403, id="duplicate-name-last-wins"),
     pytest.param(b'{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call",' + SUBTRACT + b"}", 403, id="duplicate-method"),
     pytest.param(b"{" + CALL + b',"params":{"name":"add"},' + SUBTRACT + b"}", 403, id="duplicate-params"),

@@ -40,13 +40,18 @@ def test_smoke_run_yields_every_figure_and_a_report(tmp_path: Path) -> None:
     assert throughput["tool"] == "python-asyncio"  # smoke never needs wrk
     assert set(throughput["by_concurrency"]) == {"8", "64"}
     for row in throughput["by_concurrency"].values():
-        for variant in ("ours", "bare"):
+        for variant in ("ours", "bare", "ours_modern", "bare_modern", "floor"):
             assert row[variant]["requests"] > 0
             assert row[variant]["rps"] > 0 and row[variant]["p99"] > 0
             assert row[variant]["cpu_ms_per_request"] > 0
-        assert row["ratio_rps"] > 0
+        for ratio in ("ratio_rps", "ratio_rps_modern", "ratio_p99", "ratio_p99_modern", "ratio_cpu_to_floor",
+                      "ratio_cpu_to_floor_modern", "ratio_cpu_to_floor_bare", "ratio_cpu_bare_to_ours",
+                      "ratio_cpu_bare_to_ours_modern"):
+            assert row[ratio] > 0 and row[f"paired_{ratio}"] > 0
     assert throughput["jwks_hits_under_load"] == 0
 
     report = report_path.read_text()
-    for heading in ("## Summary", "## Cold start", "## Throughput", "## Scale, on paper", "## Method", "## Environment"):
+    for heading in ("## Targets", "## Every ratio", "## Throughput and CPU per request", "## Warm path and cold start",
+                    "## What this round changed", "## Scale, on paper", "## Method", "## Environment"):
         assert heading in report
+    assert "raw-ASGI floor" in report and "2026-07-28 wire" in report
