@@ -22,7 +22,6 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 # Microsoft docs, "Configure an app to trust a managed identity": the audience of the managed
 # identity's token, and of the federated credential, for the public cloud.
 ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-_ENTRA_AUTHORITY = re.compile(r"^(?P<authority>https://login\.microsoftonline\.com/[0-9a-fA-F-]{36})/v2\.0$")
 
 
 @dataclass(frozen=True)
@@ -105,12 +104,14 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         problems.append("OAUTH_FRONT_DEV_MODE must be on or off")
 
     if authorize is None or token is None:
-        # Entra's v2.0 endpoints sit beside its issuer ("Microsoft identity platform and OAuth 2.0
-        # authorization code flow"); any other issuer names them explicitly.
-        entra = _ENTRA_AUTHORITY.match(auth_settings.issuer) if auth_settings is not None else None
+        # Entra's v2.0 endpoints sit beside its v2.0 issuer, `{authority}/{tenant}/oauth2/v2.0/…`
+        # ("Microsoft identity platform and OAuth 2.0 authorization code flow"), in every cloud, in
+        # External ID (`https://{tid}.ciamlogin.com/{tid}`) and for the multi-tenant `organizations`
+        # and `common` authorities alike; any other issuer names them explicitly.
+        entra = _entra_tenant_authority(auth_settings) if auth_settings is not None else None
         if entra is not None:
-            authorize = authorize or f"{entra.group('authority')}/oauth2/v2.0/authorize"
-            token = token or f"{entra.group('authority')}/oauth2/v2.0/token"
+            authorize = authorize or f"{entra}/oauth2/v2.0/authorize"
+            token = token or f"{entra}/oauth2/v2.0/token"
         elif auth_settings is not None:
             problems.append(
                 "OAUTH_FRONT_AUTHORIZATION_ENDPOINT and OAUTH_FRONT_TOKEN_ENDPOINT are required "
@@ -131,6 +132,13 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         assertion_audience=audience,
         dev_mode=dev_value in _ON,
     )
+
+
+def _entra_tenant_authority(settings: Settings) -> str | None:
+    """`{authority}/{tenant}` of an Entra v2.0 OAUTH_ISSUER, the base of its OAuth endpoints; else None."""
+    if not settings.is_entra or not settings.issuer.endswith("/v2.0"):
+        return None
+    return settings.issuer.removesuffix("/v2.0")
 
 
 def _https_or_loopback(url: str) -> bool:

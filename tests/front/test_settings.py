@@ -35,6 +35,29 @@ def test_entra_endpoints_come_from_the_issuer() -> None:
     assert KEY not in repr(front)
 
 
+@pytest.mark.parametrize(
+    ("issuer", "extra", "tenant_authority"),
+    [
+        (f"https://login.microsoftonline.us/{TENANT_ID}/v2.0", {}, f"https://login.microsoftonline.us/{TENANT_ID}"),
+        (f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0", {}, f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}"),
+        (
+            "https://login.microsoftonline.com/organizations/v2.0",
+            {"OAUTH_ALLOWED_TENANTS": TENANT_ID},
+            "https://login.microsoftonline.com/organizations",
+        ),
+    ],
+    ids=["us-government", "external-id", "multi-tenant"],
+)
+def test_entra_endpoints_come_from_any_entra_v2_issuer(issuer: str, extra: dict[str, str], tenant_authority: str) -> None:
+    env = {**ENTRA, "OAUTH_ISSUER": issuer, **extra}
+
+    front = FrontSettings.from_env({**env, **FRONT}, Settings.from_env(env))
+
+    assert front is not None
+    assert front.authorization_endpoint == f"{tenant_authority}/oauth2/v2.0/authorize"
+    assert front.token_endpoint == f"{tenant_authority}/oauth2/v2.0/token"
+
+
 def test_every_bad_setting_is_named() -> None:
     env = {
         **ENTRA,
