@@ -18,10 +18,12 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from edge.metadata import Resource
+
 from .answers import NO_STORE, error_page, log_refusal, redirect_to_client
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
-from .context import AUTHORIZE_PATH, Front, Place
+from .context import AUTHORIZE_PATH, Front, callback_url
 from .errors import (
     AccessDenied,
     ConsentRefused,
@@ -96,7 +98,7 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
     return client, redirect_uri
 
 
-def _transaction(front: Front, place: Place, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+def _transaction(front: Front, place: Resource, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> dict[str, Any]:
     """Everything the later steps must know, checked now (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
     for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "resource"):
         single(params, name)
@@ -147,16 +149,16 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
     return response
 
 
-def _go_upstream(front: Front, place: Place, transaction: dict[str, Any], *, status: int) -> Response:
+def _go_upstream(front: Front, place: Resource, transaction: dict[str, Any], *, status: int) -> Response:
     """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`."""
     verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43-128 unreserved characters
     state = front.sealer.seal(
         "state",
-        {k: transaction[k] for k in ("cf", "rd", "st", "ch", "sc")} | {"uv": verifier, "cb": place.callback},
+        {k: transaction[k] for k in ("cf", "rd", "st", "ch", "sc")} | {"uv": verifier, "cb": callback_url(place)},
         TRANSACTION_SECONDS,
     )
     url = front.upstream.authorization_url(
-        redirect_uri=place.callback,
+        redirect_uri=callback_url(place),
         scope=front.upstream_scope(transaction["sc"]),
         state=state,
         code_challenge=create_s256_code_challenge(verifier),
@@ -209,7 +211,7 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
     return redirect_to_client(transaction["rd"], {"code": sealed_code, "state": transaction["st"], "iss": place.origin})
 
 
-def _error_to_client(redirect_uri: str, error: FrontError, state: str | None, place: Place) -> Response:
+def _error_to_client(redirect_uri: str, error: FrontError, state: str | None, place: Resource) -> Response:
     """RFC 6749 §4.1.2.1: to a redirect URI already matched against the client's registration."""
     return redirect_to_client(
         redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": place.origin}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from auth import Settings
-from edge.metadata import BadHost, resource_for
+from edge.metadata import BadHost, Resource, resource_for
 
 from .clients import ClientDocuments
 from .errors import InvalidRequest, InvalidScope, InvalidTarget
@@ -15,7 +15,7 @@ from .sealing import Sealer
 from .settings import FrontSettings
 from .upstream import Upstream
 
-__all__ = ["CALLBACK_PATH", "Front", "Place"]
+__all__ = ["CALLBACK_PATH", "Front", "callback_url"]
 
 AUTHORIZE_PATH = "/oauth/authorize"
 CALLBACK_PATH = "/oauth/callback"
@@ -23,18 +23,6 @@ TOKEN_PATH = "/oauth/token"
 REGISTER_PATH = "/oauth/register"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 OFFLINE_ACCESS = "offline_access"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2)."""
-
-    origin: str
-    resource: str
-
-    @property
-    def callback(self) -> str:
-        return self.origin + CALLBACK_PATH
 
 
 @dataclass(frozen=True)
@@ -49,18 +37,18 @@ class Front:
     #: The API's full scope strings, e.g. api://{id}/calculator.add (the edge's list).
     api_scopes: tuple[str, ...]
 
-    def place(self, request: Request) -> Place:
+    def place(self, request: Request) -> Resource:
+        """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2)."""
         try:
-            resource = resource_for(request.scope, self.settings)
+            return resource_for(request.scope, self.settings)
         except BadHost as exc:
             raise InvalidRequest("The Host header is malformed", reason="bad_host") from exc
-        return Place(origin=resource.origin, resource=resource.url)
 
-    def check_resource(self, resource: str | None, place: Place) -> None:
+    def check_resource(self, resource: str | None, place: Resource) -> None:
         """RFC 8707 §2: a `resource` that is not this server is `invalid_target`. It is never sent upstream."""
         if resource is None:
             return
-        if resource.rstrip("/") not in (place.resource, place.origin):
+        if resource.rstrip("/") not in (place.url, place.origin):
             raise InvalidTarget("The resource parameter does not name this MCP server", reason="foreign_resource")
 
     def requested_scopes(self, scope: str | None) -> list[str]:
@@ -85,3 +73,8 @@ class Front:
     def upstream_scope(scopes: list[str]) -> str:
         """Full strings plus offline_access, so the issuer returns a refresh token (OIDC Core §11)."""
         return " ".join([*scopes, OFFLINE_ACCESS])
+
+
+def callback_url(place: Resource) -> str:
+    """The front's redirect URI at the upstream issuer (its Web redirect URI in Entra)."""
+    return place.origin + CALLBACK_PATH

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import AUTHORIZE_PATH, OFFLINE_ACCESS, REGISTER_PATH, TOKEN_PATH, Front, Place
+from edge.metadata import Resource
+
+from .context import AUTHORIZE_PATH, OFFLINE_ACCESS, REGISTER_PATH, TOKEN_PATH, Front
 
 __all__ = ["authorization_server_metadata"]
 
 
-def authorization_server_metadata(front: Front, place: Place) -> dict[str, Any]:
+def authorization_server_metadata(front: Front, place: Resource) -> dict[str, Any]:
     return {
         "issuer": place.origin,
         "authorization_endpoint": place.origin + AUTHORIZE_PATH,
