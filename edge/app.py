@@ -49,7 +49,6 @@ MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_BAD_HOST = BAD_HOST_BODY
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -100,7 +99,7 @@ class Edge:
         try:
             resource = resource_for(scope, self.settings)
         except BadHost:
-            await send_json(send, 400, _BAD_HOST)
+            await send_json(send, 400, BAD_HOST_BODY)
             return
         document = protected_resource_metadata(resource, self.settings, self.scopes, front=self.authorization_server_is_origin)
         await send_json(send, 200, document, document_headers(self.settings))
@@ -130,7 +129,7 @@ class Edge:
         try:
             resource = self._resource(scope)
         except BadHost:
-            await send_json(send, 400, _BAD_HOST)
+            await send_json(send, 400, BAD_HOST_BODY)
             return
         try:
             principal = await self.verifier.verify(header_values(scope, b"authorization"))

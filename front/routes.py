@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from auth import Settings
@@ -61,8 +61,6 @@ def install(edge: Any, front: Front) -> None:
 
 
 async def _metadata(front: Front, request: Request) -> Response:
-    from starlette.responses import JSONResponse
-
     # Derived from the request's Host unless MCP_PUBLIC_URL is set: the edge's headers (Vary: Host).
     return JSONResponse(authorization_server_metadata(front, front.place(request)), headers=document_headers(front.settings))
 
