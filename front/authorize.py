@@ -45,7 +45,7 @@ TRANSACTION_SECONDS = 600
 #: The client's state rides inside the sealed upstream state, which must stay a modest URL.
 MAX_STATE_CHARS = 1024
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
-_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 async def authorize(front: Front, request: Request, body: bytes) -> Response:
@@ -108,7 +108,7 @@ def _transaction(front: Front, place: Resource, client: Client, redirect_uri: st
     # PKCE is required of every client, with S256 (OAuth 2.1 §4.1.1; MCP authorization "Authorization Code Protection").
     if challenge is None or single(params, "code_challenge_method") != "S256":
         raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256", reason="pkce_required")
-    if not _S256_CHALLENGE.match(challenge):
+    if not _S256_CHALLENGE.fullmatch(challenge):
         raise InvalidRequest("code_challenge is not an S256 challenge", reason="bad_code_challenge")
     state = single(params, "state")
     if state is not None and len(state) > MAX_STATE_CHARS:

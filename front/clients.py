@@ -35,7 +35,7 @@ __all__ = [
 MAX_REDIRECT_URIS = 10
 MAX_URI_CHARS = 2000
 MAX_NAME_CHARS = 100
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 # Schemes a browser would run or read locally rather than hand to an app: never a redirect target.
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "ftp", "ws", "wss"})
 
@@ -68,7 +68,7 @@ def redirect_uri_problem(uri: Any) -> str | None:
     except ValueError:
         return "is not a URI"
     scheme = parts.scheme.lower()
-    if not _SCHEME.match(scheme) or any(c.isspace() for c in uri):
+    if not _SCHEME.fullmatch(scheme) or any(c.isspace() for c in uri):
         return "is not an absolute URI"
     if parts.fragment or "#" in uri:
         return "must not contain a fragment (RFC 6749 section 3.1.2)"

@@ -40,7 +40,7 @@ __all__ = [
     "UpstreamError",
 ]
 
-_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 # RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
 _NOT_DESCRIPTION_CHARS = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
 
@@ -121,7 +121,7 @@ class UpstreamError(FrontError):
 
     def __init__(self, error: str, description: str | None) -> None:
         # The code arrives in a query string anyone can forge: only a plain code reaches the log line.
-        code = error if _ERROR_CODE.match(error) else "invalid_grant"
+        code = error if _ERROR_CODE.fullmatch(error) else "invalid_grant"
         super().__init__(description or "The identity provider refused the request", reason=f"upstream_{code}")
         self.error = code
 

@@ -38,7 +38,7 @@ __all__ = ["token"]
 #: "Refresh tokens in the Microsoft identity platform"); Entra still decides.
 REFRESH_SECONDS = 90 * 86400
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
@@ -75,7 +75,7 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
     if sealed["rd"] != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the authorization request's", reason="redirect_uri_mismatch")
     # RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the code_challenge.
-    if not _VERIFIER.match(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed["ch"]):
+    if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed["ch"]):
         raise InvalidGrant("The code_verifier does not match the code_challenge", reason="pkce_mismatch")
     # The issuer's code is single use: a replayed sealed code fails there (AADSTS54005).
     tokens = await _upstream(

@@ -344,8 +344,9 @@ def test_a_remembered_approval_skips_the_page_for_that_client_only(front_stack: 
         ({"code_challenge": None}, "invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256"),
         ({"code_challenge_method": "plain"}, "invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256"),
         ({"response_type": "token"}, "unsupported_response_type", "Only response_type=code is supported"),
+        ({"code_challenge": "A" * 43 + "\n"}, "invalid_request", "code_challenge is not an S256 challenge"),
     ],
-    ids=["outside-scopes", "another-api", "foreign-resource", "no-pkce", "plain-pkce", "implicit"],
+    ids=["outside-scopes", "another-api", "foreign-resource", "no-pkce", "plain-pkce", "implicit", "challenge-with-newline"],
 )
 def test_a_bad_request_from_a_known_client_is_redirected_with_its_error(front_stack: FrontStack, client_id: str, overrides: dict[str, str | None], error: str, description: str) -> None:
     response = httpx.get(authorize_url(front_stack, client_id, new_verifier(), **overrides))
@@ -403,6 +404,24 @@ def test_a_forged_upstream_error_cannot_write_into_the_log(front_stack: FrontSta
     }
     expect_refusal(suite_log, response, "callback", "invalid_grant", "upstream_invalid_grant")
     assert not suite_log.lines_with("forged line")
+
+
+def test_an_upstream_error_code_ending_in_a_newline_is_not_taken_as_plain(
+    front_stack: FrontStack, client_id: str, suite_log: SuiteLog
+) -> None:
+    # `^[a-z_]+$` matches "access_denied\n" (`$` matches before a final newline): the code must fullmatch.
+    state = upstream_state(front_stack, client_id)
+
+    response = httpx.get(f"{front_stack.origin}/oauth/callback", params={"state": state, "error": "access_denied\n"})
+
+    assert response.status_code == 302
+    assert query_of(response.headers["location"]) == {
+        "error": "invalid_grant",
+        "error_description": "The identity provider refused the request",
+        "state": "client-state-1",
+        "iss": front_stack.origin,
+    }
+    expect_refusal(suite_log, response, "callback", "invalid_grant", "upstream_invalid_grant")
 
 
 def test_an_overlong_client_state_is_refused(front_stack: FrontStack, client_id: str) -> None:
