@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK
 from jwt.exceptions import InvalidSignatureError, PyJWTError
+from jwt.types import Options
 
 from .errors import InvalidToken, TokenExpired
 from .settings import Settings, TrustedIssuer, is_tenant_id
@@ -39,7 +40,7 @@ REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
 _KID = re.compile(r"[A-Za-z0-9._~+/=-]+")  # fullmatch: `$` would let a trailing newline through
 
 # Everything PyJWT would check besides the signature is checked below, against `now`.
-_SIGNATURE_ONLY: dict[str, Any] = {
+_SIGNATURE_ONLY: Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,

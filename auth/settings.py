@@ -212,7 +212,8 @@ class Settings:
 
         if problems:
             raise ConfigError(problems)
-        assert issuer is not None and audience is not None and jwks_uri is not None
+        # For the type checker only: a missing one was reported in `problems` above.
+        assert issuer is not None and audience is not None and jwks_uri is not None  # noqa: S101
 
         entra = authority is not None
         if entra and not app_id_uris:

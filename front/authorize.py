@@ -88,7 +88,7 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
         raise InvalidRequest("client_id is required", reason="missing_client_id")
     cached = front.documents.cached(client_id)
     try:
-        client = cached or await anyio.to_thread.run_sync(resolve_client, front.sealer, front.documents, client_id)
+        client = cached if cached is not None else await anyio.to_thread.run_sync(resolve_client, front.sealer, front.documents, client_id)
     except UnknownClient as exc:
         raise InvalidClient("The client_id names no client this server can verify", reason=exc.reason) from exc
     if redirect_uri is None:

@@ -19,7 +19,7 @@ from auth.settings import is_loopback_host
 
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 from .fetch import DocumentRefused, fetch_client_document
-from .sealing import SealError, Sealer
+from .sealing import Sealer, SealError
 
 __all__ = [
     "Client",

@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from .answers import page
 from .clients import Client
-from .sealing import SealError, Sealer, fingerprint
+from .sealing import Sealer, SealError, fingerprint
 
 __all__ = ["CSRF_COOKIE", "REMEMBER_COOKIE", "approval_key", "consent_page", "csrf_matches", "new_csrf_token", "remember", "remembered"]
 

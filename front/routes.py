@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from auth import Settings
-from edge.metadata import document_headers
 from edge.http import BodyTooLarge, ClientGone, read_body, send_json
+from edge.metadata import document_headers
 
 from .answers import OPEN_CORS
 from .authorize import authorize, callback
