@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -235,11 +236,19 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+def build_asgi_app(
+    settings: Settings,
+    keys: JwksCache | None = None,
+    front: FrontSettings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
     authorization server this origin advertises; its package is imported only then.
+    `clock` is the wall clock (seconds since the epoch) that token lifetimes and the
+    front's sealed expiries are judged by; tests pass a settable one instead of sleeping.
     """
     keys = keys or JwksCache(settings.jwks_uri)
     server = mcp_tools.build_server()
@@ -251,13 +260,13 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
         streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
     )
     fast_path = FastPath(server.session_manager.app, mcp_app, security)
-    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
+    edge = Edge(settings, TokenVerifier(settings, keys, clock=clock), LifespanOnce(fast_path), fast_path)
     if front is not None:
         from front.routes import build_front, install
 
         # The front is the authorization server here, and not an OpenID provider: no
         # openid-configuration, and its own RFC 8414 document instead of the issuer's.
-        install(edge, build_front(settings, front, edge.scopes))
+        install(edge, build_front(settings, front, edge.scopes, clock=clock))
         return edge
     issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
     serve_discovery = discovery_handler(

@@ -44,7 +44,10 @@ class FrontStack:
 
 
 def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, threading.Thread, str, dict[str, str]]:
-    """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port."""
+    """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port.
+
+    The app reads the identity provider's clock, so a test that moves it expires tokens and sealed
+    state on both sides at once instead of sleeping."""
     from auth import Settings
     from edge import build_asgi_app
     from front.settings import FrontSettings
@@ -52,7 +55,7 @@ def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, thr
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_asgi_app(settings, None, front))
+    server, thread, port = serve(build_asgi_app(settings, None, front, clock=idp.clock))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 
