@@ -213,6 +213,11 @@ def test_a_refresh_cannot_widen_the_grant(front_stack: FrontStack, client_id: st
 # -- client metadata documents ------------------------------------------------------------
 
 
+def unfetchable(client_id: str) -> str:
+    """The error page's sentence for a document client whose document could not be fetched or was refused."""
+    return f"The metadata document of the client {client_id} could not be fetched or was refused, so this server cannot verify the client"
+
+
 @pytest.fixture(scope="module")
 def strict_origin(front_stack: FrontStack) -> Iterator[str]:
     """An instance outside local-development mode: documents must be on public addresses."""
@@ -228,7 +233,7 @@ def test_a_document_on_a_private_address_is_never_fetched(front_stack: FrontStac
 
     response = httpx.get(authorize_url(stack, url, new_verifier(), resource=None))
 
-    expect_page(response, 401, "The client_id names no client this server can verify")
+    expect_page(response, 401, unfetchable(url))
     expect_refusal(suite_log, response, "authorize", "invalid_client", "document_private_address")
     assert "/clients/private.json" not in trust_documents.hits
 
@@ -256,7 +261,7 @@ def test_a_bad_client_metadata_document_is_refused(
 
     response = httpx.get(authorize_url(front_stack, url, new_verifier()))
 
-    expect_page(response, 401, "The client_id names no client this server can verify")
+    expect_page(response, 401, unfetchable(url))
     expect_refusal(suite_log, response, "authorize", "invalid_client", reason)
 
 
