@@ -7,6 +7,7 @@ another client id), refresh tokens across clients, consent CSRF, scopes and reso
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterator
 
@@ -263,6 +264,45 @@ def test_a_bad_client_metadata_document_is_refused(
 
     expect_page(response, 401, unfetchable(url))
     expect_refusal(suite_log, response, "authorize", "invalid_client", reason)
+
+
+@pytest.mark.parametrize("port", ["99999", "abc"])
+def test_a_client_id_whose_port_is_no_port_gets_a_page_not_a_500(front_stack: FrontStack, suite_log: SuiteLog, port: str) -> None:
+    client_id = f"https://127.0.0.1:{port}/clients/app.json"
+
+    response = httpx.get(authorize_url(front_stack, client_id, new_verifier()))
+
+    expect_page(response, 401, f"The client_id {client_id} is not a URL this server can fetch a client metadata document from")
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "client_id_bad_port")
+
+
+def test_a_document_nested_5000_deep_gets_a_page_not_a_500(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.publish("/clients/deep.json", b"[" * 5000 + b"]" * 5000)
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(url))
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "document_too_deep")
+
+
+def test_a_document_that_failed_is_not_fetched_again_at_once(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.url + "/clients/gone.json"  # 404
+
+    answers = [httpx.get(authorize_url(front_stack, url, new_verifier())) for _ in range(3)]
+
+    for response in answers:
+        expect_page(response, 401, unfetchable(url))
+        expect_refusal(suite_log, response, "authorize", "invalid_client", "document_http_404")
+    assert trust_documents.hits["/clients/gone.json"] == 1  # the refusal is remembered (30 s)
+
+
+def test_the_error_page_names_the_client_as_text(front_stack: FrontStack, trust_documents: DocumentServer) -> None:
+    url = trust_documents.url + "/clients/<img src=x onerror=alert(1)>.json"
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(html.escape(url)))
+    assert "<img" not in response.text
 
 
 def test_a_document_redirect_uri_must_match_exactly(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
