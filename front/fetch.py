@@ -230,20 +230,20 @@ class DocumentFetcher:
         context: ssl.SSLContext | None = tls_context() if parts.scheme == "https" else None
         headers = [(b"Host", host_header.encode()), (b"Accept", b"application/json")]
         try:
-            async with httpcore2.AsyncConnectionPool(ssl_context=context, network_backend=_PinnedBackend(address), max_connections=1) as pool:
-                async with pool.stream("GET", request_url, headers=headers) as response:
-                    if response.status != 200:
-                        # 3xx included: a redirect is an answer, never followed.
-                        raise DocumentRefused(f"http_{response.status}")
-                    for name, value in response.headers:
-                        if name.lower() == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                            raise DocumentRefused("too_large")
-                    body = bytearray()
-                    async for chunk in response.aiter_stream():
-                        body += chunk
-                        if len(body) > self.max_bytes:
-                            raise DocumentRefused("too_large")
-                    return bytes(body)
+            pool = httpcore2.AsyncConnectionPool(ssl_context=context, network_backend=_PinnedBackend(address), max_connections=1)
+            async with pool, pool.stream("GET", request_url, headers=headers) as response:
+                if response.status != 200:
+                    # 3xx included: a redirect is an answer, never followed.
+                    raise DocumentRefused(f"http_{response.status}")
+                for name, value in response.headers:
+                    if name.lower() == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                        raise DocumentRefused("too_large")
+                body = bytearray()
+                async for chunk in response.aiter_stream():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise DocumentRefused("too_large")
+                return bytes(body)
         except (OSError, httpcore2.NetworkError, httpcore2.ProtocolError, httpcore2.TimeoutException, httpcore2.UnsupportedProtocol, ValueError) as exc:
             # Refused, reset, TLS failure, a malformed answer or a truncated body.
             raise DocumentRefused("unreachable") from exc

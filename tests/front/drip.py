@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 from dataclasses import dataclass, field
+from typing import Self
 
 __all__ = ["DripServer"]
 
@@ -37,7 +38,7 @@ class DripServer:
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def __enter__(self) -> DripServer:
+    def __enter__(self) -> Self:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -97,8 +98,8 @@ class DripServer:
                 await writer.drain()
                 sent += 1
                 await asyncio.sleep(self.interval)
-        except ConnectionError:
-            pass
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client hung up, or the server is stopping
         finally:
             writer.close()
         with self._ended:

@@ -216,7 +216,7 @@ def test_the_cache_holds_under_threads_and_the_event_loop_at_once() -> None:
         sys.setswitchinterval(switch)
 
     assert errors == []
-    assert len(documents._cache) == 8  # noqa: SLF001 - the bound held
+    assert len(documents._cache) == 8  # the bound held
 
 
 @pytest.mark.parametrize(
