@@ -35,7 +35,7 @@ from tests.front.conftest import FrontStack, start_front
 from tests.front.drip import DripServer
 from tests.front.flows import register, tokens_for
 
-__all__ = ["BOUND_S", "ATTACKERS", "run"]
+__all__ = ["ATTACKERS", "BOUND_S", "run"]
 
 #: Slow documents in flight at once: the issue's attack.
 ATTACKERS = 40

@@ -241,6 +241,11 @@ def _document_client(url: str, body: bytes) -> Client:
         raise UnknownClient("document_not_json") from exc
     if not isinstance(document, dict):
         raise UnknownClient("document_not_json")
+    try:
+        # RFC 8259 §8.2: "\ud800" parses, but is no character: the consent page could not be encoded.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnknownClient("document_unpaired_surrogate") from exc
     # draft §4.1 (-02 §4): the document's client_id MUST equal the URL it was fetched from, exactly.
     if document.get("client_id") != url:
         raise UnknownClient("document_client_id_mismatch")

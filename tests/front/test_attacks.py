@@ -285,6 +285,16 @@ def test_a_document_nested_5000_deep_gets_a_page_not_a_500(front_stack: FrontSta
     expect_refusal(suite_log, response, "authorize", "invalid_client", "document_too_deep")
 
 
+def test_a_document_with_an_unpaired_surrogate_gets_a_page_not_a_500(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.url + "/clients/surrogate.json"
+    trust_documents.publish("/clients/surrogate.json", {"client_id": url, "client_name": "\ud800", "redirect_uris": [REDIRECT_URI]})
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(url))
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "document_unpaired_surrogate")
+
+
 def test_a_document_that_failed_is_not_fetched_again_at_once(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
     url = trust_documents.url + "/clients/gone.json"  # 404
 

@@ -249,8 +249,9 @@ def test_a_client_id_url_must_be_a_plain_https_url_with_a_path(url: str, reason:
         (b'{"client_id": 1' + b"0" * 5000 + b"}", "document_not_json"),  # past int_max_str_digits
         (b"\xff{}", "document_not_json"),
         (b"[]", "document_not_json"),
+        (b'{"client_id": "https://c.example/doc", "client_name": "\\ud800"}', "document_unpaired_surrogate"),
     ],
-    ids=["nested-arrays", "nested-objects", "huge-integer", "not-utf8", "not-an-object"],
+    ids=["nested-arrays", "nested-objects", "huge-integer", "not-utf8", "not-an-object", "lone-surrogate"],
 )
 def test_a_document_that_breaks_the_parser_is_refused(body: bytes, reason: str) -> None:
     async def fetch(url: str) -> bytes:
