@@ -26,6 +26,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import SplitResult, urlsplit
@@ -180,16 +181,16 @@ class DocumentFetcher:
     async def __call__(self, url: str) -> bytes:
         """The document's bytes; DocumentRefused with the reason otherwise."""
         parts, host, port = self._target(url)
-        waiting_for_slot = True
+        started = threading.Event()  # set once a DNS thread works on this fetch: its own time has begun
         try:
             with anyio.fail_after(self.deadline):
                 async with self._slots:
-                    waiting_for_slot = False
-                    address = await self._vetted_address(host, port)
+                    address = await self._vetted_address(host, port, started)
                     return await self._get(parts, host, port, address)
         except TimeoutError as exc:
-            # "busy" is this server's state, not the document's: callers do not remember it.
-            raise DocumentRefused("busy" if waiting_for_slot else "deadline") from exc
+            # Out of time still waiting for a slot or a DNS thread: "busy" is this server's state,
+            # not the document's, and callers do not remember it as the document's refusal.
+            raise DocumentRefused("deadline" if started.is_set() else "busy") from exc
 
     def _target(self, url: str) -> tuple[SplitResult, str, int]:
         try:
@@ -207,10 +208,14 @@ class DocumentFetcher:
             raise DocumentRefused("unresolvable") from exc
         return parts, host, explicit_port or (443 if parts.scheme == "https" else 80)
 
-    async def _vetted_address(self, host: str, port: int) -> str:
-        loop = asyncio.get_running_loop()
+    async def _vetted_address(self, host: str, port: int, started: threading.Event) -> str:
+        def lookup() -> list[str]:
+            started.set()
+            return self._resolver(host, port)
+
         try:
-            addresses = await loop.run_in_executor(self._dns, self._resolver, host, port)
+            # Abandoned at the deadline: a lookup still queued never runs, a running one ends in its thread.
+            addresses = await asyncio.get_running_loop().run_in_executor(self._dns, lookup)
         except (OSError, UnicodeError) as exc:
             raise DocumentRefused("unresolvable") from exc
         if not addresses:

@@ -93,6 +93,38 @@ def test_a_fetch_that_finds_every_slot_taken_is_refused_as_busy_at_its_deadline(
     assert sorted(drip.wait_for_hangups(2)) == ["/clients/holder-0.json", "/clients/holder-1.json"]
 
 
+def test_a_fetch_whose_lookup_never_got_a_dns_thread_is_busy_not_the_documents_fault() -> None:
+    # A refusal is remembered for 30 s; a legitimate document must not be, for an attacker's slow name server.
+    release = threading.Event()
+
+    def resolver(host: str, port: int) -> list[str]:
+        if host == "slow-dns.example":
+            release.wait(30)
+        return ["93.184.215.14"]
+
+    fetcher = DocumentFetcher(allow_private=False, deadline=DEADLINE, dns_threads=1, resolver=resolver)
+    reasons: dict[str, str] = {}
+
+    async def fetch(host: str) -> None:
+        try:
+            await fetcher(f"https://{host}/client.json")
+        except DocumentRefused as exc:
+            reasons[host] = exc.reason
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fetch, "slow-dns.example")
+            await anyio.wait_all_tasks_blocked()
+            group.start_soon(fetch, "legitimate.example")
+
+    try:
+        anyio.run(main)
+    finally:
+        release.set()
+
+    assert reasons == {"slow-dns.example": "deadline", "legitimate.example": "busy"}
+
+
 def test_slow_documents_hold_none_of_the_worker_threads_the_token_endpoint_uses(drip: DripServer) -> None:
     # The token endpoint's upstream calls run on anyio's default worker-thread pool (40 threads).
     # Before: each CIMD fetch held one of those threads, so 40 slow documents starved every refresh.
@@ -147,7 +179,7 @@ def test_special_purpose_addresses_are_not_public(address: str) -> None:
     assert not is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "2a00:1450:4001:82b::200e"])
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001:82b::200e"])
 def test_public_unicast_addresses_are_public(address: str) -> None:
     assert is_public_address(address)
 
