@@ -1,6 +1,7 @@
 """One cold start: import a server, answer one `tools/call` through its function object, report, exit.
 
-Run as `python bench/cold_child.py ours|bare` in a fresh process. Imports nothing
+Run as `python bench/cold_child.py ours|bare` in a fresh process; with BENCH_APP_DIR set,
+"ours" is imported from that folder (a staged app folder, as Azure runs it). Imports nothing
 before the server module but the standard library, so each variant pays only for
 itself. Prints one JSON line the moment the answer is in; the parent stamps the
 wall time when it reads that line.
@@ -23,7 +24,7 @@ def _since_spawn() -> float:
 
 
 def main(variant: str) -> None:
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.environ.get("BENCH_APP_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     started = _since_spawn()
     if variant == "ours":
         import function_app as target
