@@ -97,10 +97,14 @@ def run_azure_cold(fixture: Fixture, *, runs: int) -> dict[str, Any]:
     for name, results in samples.items():
         summary[name] = {
             "median_import_s": statistics.median(r["import_s"] for r in results),
+            "median_import_cpu_s": statistics.median(r["import_cpu_s"] for r in results),
             "median_s": statistics.median(r["wall_s"] for r in results),
             "import_samples_s": [round(r["import_s"], 4) for r in results],
         }
     summary["import_ratio"] = summary["no_bytecode"]["median_import_s"] / summary["shipped_bytecode"]["median_import_s"]
+    summary["import_cpu_ratio"] = (
+        summary["no_bytecode"]["median_import_cpu_s"] / summary["shipped_bytecode"]["median_import_cpu_s"]
+    )
     summary["wall_ratio"] = summary["no_bytecode"]["median_s"] / summary["shipped_bytecode"]["median_s"]
     return summary
 

@@ -26,6 +26,7 @@ def _since_spawn() -> float:
 def main(variant: str) -> None:
     sys.path.insert(0, os.environ.get("BENCH_APP_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     started = _since_spawn()
+    cpu_started = time.process_time()
     if variant == "ours":
         import function_app as target
     elif variant == "bare":
@@ -33,6 +34,7 @@ def main(variant: str) -> None:
     else:
         raise SystemExit(f"unknown variant {variant!r}")
     imported = _since_spawn()
+    import_cpu = time.process_time() - cpu_started
 
     import azure.functions as func
 
@@ -73,6 +75,7 @@ def main(variant: str) -> None:
                     "body": response.get_body().decode(),
                     "interpreter_s": started,
                     "import_s": imported - started,
+                    "import_cpu_s": import_cpu,
                     "first_call_s": answered - imported,
                     "child_total_s": answered,
                     "cpu_s": usage.ru_utime + usage.ru_stime,
