@@ -24,7 +24,8 @@ def shipped_python() -> set[str]:
     ignored = [line.strip() for line in Path(REPO, ".funcignore").read_text().splitlines() if line.strip()]
     found: set[str] = set()
     for entry in Path(REPO).iterdir():
-        if any(fnmatch(entry.name, pattern) for pattern in ignored):
+        # Hidden folders are tools' state (.venv, caches, a staged .deploy), not source.
+        if entry.name.startswith(".") or any(fnmatch(entry.name, pattern) for pattern in ignored):
             continue
         if entry.is_file() and entry.suffix == ".py":
             found.add(entry.name)
