@@ -1,0 +1,100 @@
+"""Per kind of client: will sign-in work, and if not, the one fix that comes first.
+
+The client facts each verdict relies on, with their sources:
+- Python SDK (mcp 2.3, mcp/client/auth/oauth2.py): checks the metadata's `resource` against the URL,
+  always sends RFC 8707 `resource`, asks for `offline_access` when the authorization server lists it
+  (utils.get_client_metadata_scopes, SEP-2207) and then adds `prompt=consent`; it does not check
+  `code_challenge_methods_supported`.
+- TypeScript SDK 1.32 (dist/esm/client/auth.js): requests exactly the 401's `scope=`, sends
+  `resource`, adds `prompt=consent` whenever `offline_access` is in the scope, and refuses PKCE only
+  when `code_challenge_methods_supported` is present without S256.
+- MCP authorization spec 2025-11-25: a client MUST refuse an authorization server whose metadata
+  lacks `code_challenge_methods_supported` (strict clients, the conformance suite).
+- Entra: no dynamic client registration; `resource` must be an identifier URI (AADSTS9010010);
+  Client ID Metadata Documents only in public preview, for admin-added clients.
+- VS Code: Client ID Metadata Documents and pre-registered client ids; Claude and ChatGPT register
+  themselves (RFC 7591) when they are given no client id.
+"""
+
+from __future__ import annotations
+
+from edge.challenge import REFRESH_SCOPE
+
+from .checks import Verdict
+from .outside import Outside
+from .registration import Granted
+
+__all__ = ["verdicts"]
+
+_FRONT = "turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration"
+
+
+def _shared(outside: Outside) -> str | None:
+    """The first fix every client needs, or None."""
+    if not outside.https:
+        return "serve the MCP URL over https (HTTPS only on the app)"
+    if outside.easyauth:
+        return "turn App Service authentication (EasyAuth) off: authsettingsV2 platform.enabled=false"
+    if not outside.challenge_ok:
+        return "the server must answer a tokenless POST with its own 401 Bearer challenge (see the challenge line)"
+    return None
+
+
+def _discovering(outside: Outside, granted: Granted, *, strict_pkce: bool, consent: bool) -> str | None:
+    """What a client that discovers everything from the MCP URL needs, in the order it meets it."""
+    shared = _shared(outside)
+    if shared:
+        return shared
+    if outside.resource is None:
+        return "serve the protected resource metadata (RFC 9728) at the MCP URL's well-known address"
+    if not outside.resource_matches:
+        return "set MCP_PUBLIC_URL to the MCP URL exactly, with no trailing slash, so the metadata's resource equals it"
+    if not outside.metadata_ok:
+        return "make the authorization server's metadata name its own issuer exactly (see the as.metadata line)"
+    if strict_pkce and not outside.pkce:
+        return "serve metadata listing code_challenge_methods_supported: [\"S256\"] (the server's own, or the OAuth front)"
+    if not outside.scopes_ok:
+        return "advertise {App ID URI}/{permission} scopes (see the prm.scopes line)"
+    if not outside.front:
+        if granted.resource_is_identifier_uri is False:
+            return f"add {outside.resource} to the API's identifier URIs (AADSTS9010010), after requestedAccessTokenVersion=2"
+        if granted.v2_tokens is False:
+            return "set the API's requestedAccessTokenVersion to 2, then add the MCP URL as an identifier URI"
+        if consent and granted.users_may_consent is False:
+            return "let users consent (or grant per-user consent), or " + _FRONT.split(":")[0] + ": prompt=consent needs user consent"
+    return None
+
+
+def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
+    unknown = "" if outside.front or granted.resource_is_identifier_uri is not None else " (sign in to az to check the registration)"
+    result: list[Verdict] = []
+
+    shared = _shared(outside)
+    gateway = shared or (None if outside.scopes_ok else "advertise {App ID URI}/{permission} scopes (see the prm.scopes line)")
+    result.append(
+        Verdict("gateway", gateway is None, gateway or "signs in with its own registration and the advertised scopes" + (
+            "; if it sends resource=, add the MCP URL as an identifier URI" if granted.resource_is_identifier_uri is False else ""
+        ))
+    )
+
+    direct = "with the OAuth front (registers itself)" if outside.front else "with a pre-registered client id (Entra has no registration endpoint)"
+    # The Python SDK requests the 401's scope and adds offline_access when the issuer lists it.
+    asks_refresh = REFRESH_SCOPE in outside.challenge_scope
+    fix = _discovering(outside, granted, strict_pkce=False, consent=asks_refresh or outside.lists_offline_access)
+    result.append(Verdict("python-sdk", fix is None, fix or f"signs in {direct}{unknown}"))
+    fix = _discovering(outside, granted, strict_pkce=False, consent=asks_refresh)
+    result.append(Verdict("typescript-sdk", fix is None, fix or f"signs in {direct}, requesting the 401's scope{unknown}"))
+
+    fix = _discovering(outside, granted, strict_pkce=True, consent=True)
+    if fix is None and outside.front and not (outside.cimd or outside.registration_endpoint):
+        fix = "the front must advertise client_id_metadata_document_supported or a registration_endpoint"
+    how = "signs in through the front (client id metadata document)" if outside.front else "signs in with a pre-registered client id"
+    result.append(Verdict("vscode", fix is None, fix or how + unknown))
+
+    for client in ("claude", "chatgpt"):
+        fix = _discovering(outside, granted, strict_pkce=True, consent=True)
+        if fix is None and not (outside.front and outside.registration_endpoint):
+            fix = _FRONT
+        result.append(Verdict(client, fix is None, fix or "registers itself with the front and signs in"))
+    return result
+
