@@ -88,7 +88,8 @@ def _check_url(url: str, facts: Outside) -> Check:
     if parts.path.endswith("/") or not parts.path:
         # Microsoft, "Secure a Model Context Protocol server with Microsoft Entra ID": the canonical URL,
         # with a path and no trailing slash, is what clients send as `resource` and what the App ID URI must be.
-        return failed("url", f"{url} must have a path and no trailing slash (use {url.rstrip('/') or url}/mcp)")
+        suggestion = url.rstrip("/") + ("/mcp" if parts.path in ("", "/") else "")
+        return failed("url", f"{url} must have a path and no trailing slash (use {suggestion})")
     return passed("https", f"{parts.scheme}://{parts.netloc}" + (" (plain http on loopback)" if parts.scheme == "http" else ""))
 
 

@@ -126,6 +126,11 @@ def observe(mcp_url: str, *, origin: str | None = None, timeout: float = 15.0, v
         )
         hinted = seen.challenge.www_authenticate("resource_metadata") if isinstance(seen.challenge, Answer) else None
         for url in build_protected_resource_metadata_discovery_urls(hinted, mcp_url):
+            if url == hinted and _origin(url) != _origin(mcp_url):
+                # RFC 9728 §3.1 places the metadata at the resource's own origin; the doctor does not
+                # follow a challenge elsewhere (the challenge check names it).
+                seen.prm.append(Unfetched(url, "not fetched: another origin than the MCP URL"))
+                continue
             seen.prm.append(_get(http, url))
             if seen.prm_answer is not None:
                 break
@@ -154,6 +159,11 @@ def _send(http: httpx2.Client, method: str, url: str, *, headers: Mapping[str, s
     except httpx2.HTTPError as exc:
         return Unfetched(url, f"unreachable ({exc.__class__.__name__})")
     return Answer(url, response.status_code, response.headers, response.content, response)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _first_ok(tried: list[Fetched]) -> Answer | None:
