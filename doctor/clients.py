@@ -61,7 +61,10 @@ def _discovering(outside: Outside, granted: Granted, *, strict_pkce: bool, conse
         if granted.v2_tokens is False:
             return "set the API's requestedAccessTokenVersion to 2, then add the MCP URL as an identifier URI"
         if consent and granted.users_may_consent is False:
-            return "let users consent (or grant per-user consent), or " + _FRONT.split(":")[0] + ": prompt=consent needs user consent"
+            return (
+                "it sends prompt=consent, which needs user consent: allow it (Entra ID > Enterprise apps > Consent and "
+                "permissions), or turn the OAuth front on (OAUTH_FRONT=on), which sends no prompt"
+            )
     return None
 
 
@@ -85,14 +88,14 @@ def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
     fix = _discovering(outside, granted, strict_pkce=False, consent=asks_refresh)
     result.append(Verdict("typescript-sdk", fix is None, fix or f"signs in {direct}, requesting the 401's scope{unknown}"))
 
-    fix = _discovering(outside, granted, strict_pkce=True, consent=True)
+    fix = _discovering(outside, granted, strict_pkce=True, consent=False)
     if fix is None and outside.front and not (outside.cimd or outside.registration_endpoint):
         fix = "the front must advertise client_id_metadata_document_supported or a registration_endpoint"
     how = "signs in through the front (client id metadata document)" if outside.front else "signs in with a pre-registered client id"
     result.append(Verdict("vscode", fix is None, fix or how + unknown))
 
     for client in ("claude", "chatgpt"):
-        fix = _discovering(outside, granted, strict_pkce=True, consent=True)
+        fix = _discovering(outside, granted, strict_pkce=True, consent=False)
         if fix is None and not (outside.front and outside.registration_endpoint):
             fix = _FRONT
         result.append(Verdict(client, fix is None, fix or "registers itself with the front and signs in"))
