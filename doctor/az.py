@@ -42,7 +42,9 @@ def az_runner(timeout: float = 60.0) -> AzRunner | None:
 
     def run(args: Sequence[str]) -> Any:
         try:
-            done = subprocess.run([executable, *args, "--output", "json"], capture_output=True, text=True, timeout=timeout, check=False)
+            # No shell: a fixed argument list, and the executable is the user's own az from PATH.
+            command = [executable, *args, "--output", "json"]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise AzFailed(f"az {args[0]}: {exc.__class__.__name__}") from exc
         if done.returncode != 0:

@@ -119,7 +119,10 @@ def _check_front_app(found: Registration, outside: Outside, granted: Granted) ->
         checks.append(passed("front.redirect", f"Web redirect {redirect}"))
     else:
         checks.append(
-            failed("front.redirect", f"{app_id} has no Web redirect URI {redirect} (AADSTS50011); az ad app update --id {app_id} --web-redirect-uris {redirect}")
+            failed(
+                "front.redirect",
+                f"{app_id} has no Web redirect URI {redirect} (AADSTS50011); az ad app update --id {app_id} --web-redirect-uris {redirect}",
+            )
         )
     audience = TOKEN_EXCHANGE_AUDIENCES.get(found.cloud, TOKEN_EXCHANGE_AUDIENCES["AzureCloud"])
     credentials = found.federated_credentials or []

@@ -44,7 +44,8 @@ def test_the_dev_server_passes_every_check(devserver: str, idp: DevIdentityProvi
         "clients:",
         "ok    gateway: signs in with its own registration and the advertised scopes",
         "ok    python-sdk: signs in with a pre-registered client id (Entra has no registration endpoint) (sign in to az to check the registration)",
-        "ok    typescript-sdk: signs in with a pre-registered client id (Entra has no registration endpoint), requesting the 401's scope (sign in to az to check the registration)",
+        "ok    typescript-sdk: signs in with a pre-registered client id (Entra has no registration endpoint), "
+        "requesting the 401's scope (sign in to az to check the registration)",
         "ok    vscode: signs in with a pre-registered client id (sign in to az to check the registration)",
         "NO    claude: turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration",
         "NO    chatgpt: turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration",
@@ -84,8 +85,11 @@ def test_the_postdeploy_command_exits_non_zero_only_on_a_failure(devserver: str)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OAUTH_", "MCP_"))}
     env["PATH"] = os.path.dirname(sys.executable)  # no az there
 
-    healthy = subprocess.run([sys.executable, "-m", "doctor", devserver], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    slash = subprocess.run([sys.executable, "-m", "doctor", devserver + "/"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    def run(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "doctor", url], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
+
+    healthy = run(devserver)
+    slash = run(devserver + "/")
 
     assert (healthy.returncode, healthy.stderr) == (0, "")
     assert healthy.stdout.splitlines()[0] == f"doctor {devserver}"

@@ -63,7 +63,8 @@ def test_resource_is_not_an_identifier_uri(devserver: str, fake_az: FakeAz) -> N
     fix = f"add {devserver} to the API's identifier URIs (AADSTS9010010), after requestedAccessTokenVersion=2"
     assert f"NO    python-sdk: {fix}" in run.lines
     assert f"NO    typescript-sdk: {fix}" in run.lines
-    assert "ok    gateway: signs in with its own registration and the advertised scopes; if it sends resource=, add the MCP URL as an identifier URI" in run.lines
+    gateway = "ok    gateway: signs in with its own registration and the advertised scopes"
+    assert f"{gateway}; if it sends resource=, add the MCP URL as an identifier URI" in run.lines
 
 
 def test_v1_tokens(devserver: str, fake_az: FakeAz) -> None:
