@@ -21,6 +21,7 @@ from mcp.client.auth.utils import (
 )
 
 from auth.settings import is_loopback_host
+from edge.discovery import MAX_METADATA_BYTES
 
 __all__ = ["Answer", "Observation", "Unfetched", "observe", "fetchable"]
 
@@ -28,6 +29,8 @@ __all__ = ["Answer", "Observation", "Unfetched", "observe", "fetchable"]
 PROTOCOL_VERSION = "2025-11-25"
 #: An origin nobody lists, for the preflight when no --origin is given: the edge must refuse it.
 UNLISTED_ORIGIN = "https://doctor.invalid"
+#: The server's own bound on a metadata document it fetches; the documents here are the remote's to choose.
+MAX_DOCUMENT_BYTES = MAX_METADATA_BYTES
 _INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -125,7 +128,7 @@ def observe(mcp_url: str, *, origin: str | None = None, timeout: float = 15.0, v
             },
         )
         hinted = seen.challenge.www_authenticate("resource_metadata") if isinstance(seen.challenge, Answer) else None
-        for url in build_protected_resource_metadata_discovery_urls(hinted, mcp_url):
+        for url in dict.fromkeys(build_protected_resource_metadata_discovery_urls(hinted, mcp_url)):
             if url == hinted and _origin(url) != _origin(mcp_url):
                 # RFC 9728 §3.1 places the metadata at the resource's own origin; the doctor does not
                 # follow a challenge elsewhere (the challenge check names it).
@@ -155,10 +158,15 @@ def _send(http: httpx2.Client, method: str, url: str, *, headers: Mapping[str, s
     if not fetchable(url):
         return Unfetched(url, "not fetched: plain http off loopback")
     try:
-        response = http.request(method, url, headers=dict(headers), json=json)
+        with http.stream(method, url, headers=dict(headers), json=json) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    return Unfetched(url, f"answered more than {MAX_DOCUMENT_BYTES} bytes")
     except httpx2.HTTPError as exc:
         return Unfetched(url, f"unreachable ({exc.__class__.__name__})")
-    return Answer(url, response.status_code, response.headers, response.content, response)
+    return Answer(url, response.status_code, response.headers, bytes(body), response)
 
 
 def _origin(url: str) -> str:

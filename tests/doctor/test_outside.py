@@ -294,3 +294,21 @@ def test_scopes_under_an_app_id_uri_the_server_does_not_name() -> None:
     assert (
         f"fail  prm.scopes: scopes under several App ID URIs: {API_URI} api://99999999-9999-4999-8999-999999999999"
     ) in run.lines
+
+
+def test_an_endless_document_is_cut_off() -> None:
+    from doctor.probe import MAX_DOCUMENT_BYTES
+
+    def broken(documents: dict[str, Any], origin: str) -> None:
+        documents["prm"] = b" " * (MAX_DOCUMENT_BYTES + 1)
+
+    with stand_in(broken) as url:
+        origin = url.removesuffix("/mcp")
+        run = doctor(url)
+
+    assert run.code == 1
+    prm = f"{origin}/.well-known/oauth-protected-resource"
+    assert (
+        f"fail  prm: no protected resource metadata (RFC 9728): {prm}/mcp answered more than {MAX_DOCUMENT_BYTES} bytes; "
+        f"{prm} answered 404"
+    ) in run.lines
