@@ -11,9 +11,15 @@ The client facts each verdict relies on, with their sources:
 - MCP authorization spec 2025-11-25: a client MUST refuse an authorization server whose metadata
   lacks `code_challenge_methods_supported` (strict clients, the conformance suite).
 - Entra: no dynamic client registration; `resource` must be an identifier URI (AADSTS9010010);
-  Client ID Metadata Documents only in public preview, for admin-added clients.
-- VS Code: Client ID Metadata Documents and pre-registered client ids; Claude and ChatGPT register
-  themselves (RFC 7591) when they are given no client id.
+  Client ID Metadata Documents only in public preview, with an administrator adding each client
+  ("Client ID Metadata Documents in Microsoft Entra ID (preview)",
+  learn.microsoft.com/entra/agent-id/client-id-metadata-documents).
+- VS Code: its built-in Microsoft account provider when the authorization server is Entra, else
+  Client ID Metadata Documents or dynamic registration, or a pre-registered client id
+  (vscode-docs api/extension-guides/ai/mcp.md; microsoft/vscode#247759).
+- Claude and ChatGPT register themselves (RFC 7591) when given no client id; given one, they need
+  its Web redirect URI, https://claude.ai/api/mcp/auth_callback for Claude and a per-connector
+  https://chatgpt.com/connector/oauth/... for ChatGPT (microsoft/EnterpriseMCP README).
 """
 
 from __future__ import annotations
@@ -91,13 +97,18 @@ def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
     fix = _discovering(outside, granted, strict_pkce=True, consent=False)
     if fix is None and outside.front and not (outside.cimd or outside.registration_endpoint):
         fix = "the front must advertise client_id_metadata_document_supported or a registration_endpoint"
-    how = "signs in through the front (client id metadata document)" if outside.front else "signs in with a pre-registered client id"
+    how = (
+        "signs in through the front (client id metadata document)"
+        if outside.front
+        else "signs in with its built-in Microsoft account, or a pre-registered client id"
+    )
     result.append(Verdict("vscode", fix is None, fix or how + unknown))
 
-    for client in ("claude", "chatgpt"):
+    redirects = {"claude": "https://claude.ai/api/mcp/auth_callback", "chatgpt": "the https://chatgpt.com/connector/oauth/... URI it shows"}
+    for client, redirect in redirects.items():
         fix = _discovering(outside, granted, strict_pkce=True, consent=False)
         if fix is None and not (outside.front and outside.registration_endpoint):
-            fix = _FRONT
+            fix = f"{_FRONT}; or give it a pre-registered client id and secret whose Web redirect is {redirect}"
         result.append(Verdict(client, fix is None, fix or "registers itself with the front and signs in"))
     return result
 

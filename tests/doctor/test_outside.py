@@ -14,6 +14,7 @@ from tests.support import REPO
 from .conftest import API_URI, SCOPES, TENANT, doctor, real_server, stand_in
 
 ALL_SCOPES = " ".join(SCOPES)
+FRONT_FIX = "turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration"
 NO_AZ = "note  az: not installed; the app registration was not checked"
 
 
@@ -46,9 +47,10 @@ def test_the_dev_server_passes_every_check(devserver: str, idp: DevIdentityProvi
         "ok    python-sdk: signs in with a pre-registered client id (Entra has no registration endpoint) (sign in to az to check the registration)",
         "ok    typescript-sdk: signs in with a pre-registered client id (Entra has no registration endpoint), "
         "requesting the 401's scope (sign in to az to check the registration)",
-        "ok    vscode: signs in with a pre-registered client id (sign in to az to check the registration)",
-        "NO    claude: turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration",
-        "NO    chatgpt: turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration",
+        "ok    vscode: signs in with its built-in Microsoft account, or a pre-registered client id (sign in to az to check the registration)",
+        f"NO    claude: {FRONT_FIX}; or give it a pre-registered client id and secret whose Web redirect is https://claude.ai/api/mcp/auth_callback",
+        f"NO    chatgpt: {FRONT_FIX}; or give it a pre-registered client id and secret whose Web redirect is "
+        "the https://chatgpt.com/connector/oauth/... URI it shows",
     ]
 
 
