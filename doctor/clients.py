@@ -58,7 +58,7 @@ def _discovering(outside: Outside, granted: Granted, *, strict_pkce: bool, conse
     if not outside.metadata_ok:
         return "make the authorization server's metadata name its own issuer exactly (see the as.metadata line)"
     if strict_pkce and not outside.pkce:
-        return "serve metadata listing code_challenge_methods_supported: [\"S256\"] (the server's own, or the OAuth front)"
+        return "the authorization server's metadata must list code_challenge_methods_supported: [\"S256\"] (the OAuth front's does)"
     if not outside.scopes_ok:
         return "advertise {App ID URI}/{permission} scopes (see the prm.scopes line)"
     if not outside.front:
@@ -94,7 +94,8 @@ def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
     fix = _discovering(outside, granted, strict_pkce=False, consent=asks_refresh)
     result.append(Verdict("typescript-sdk", fix is None, fix or f"signs in {direct}, requesting the 401's scope{unknown}"))
 
-    fix = _discovering(outside, granted, strict_pkce=True, consent=False)
+    # With Entra as the authorization server VS Code signs in with its built-in Microsoft account provider.
+    fix = _discovering(outside, granted, strict_pkce=not outside.entra, consent=False)
     if fix is None and outside.front and not (outside.cimd or outside.registration_endpoint):
         fix = "the front must advertise client_id_metadata_document_supported or a registration_endpoint"
     how = (

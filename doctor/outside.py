@@ -48,7 +48,9 @@ class Outside:
     challenge_ok: bool = False
     challenge_scope: list[str] = field(default_factory=list)
     easyauth: bool = False
-    #: The OAuth front is the authorization server (it lives at the MCP URL's origin).
+    #: The metadata names the MCP URL's origin as the authorization server (the front, or multi-tenant).
+    origin_is_issuer: bool = False
+    #: The OAuth front is the authorization server: this origin, with its own authorization endpoint.
     front: bool = False
     registration_endpoint: bool = False
     cimd: bool = False
@@ -160,8 +162,8 @@ def _check_prm(seen: Observation, facts: Outside) -> list[Check]:
         checks.append(failed("prm.authorization_servers", "none named (RFC 9728 §2)"))
     else:
         facts.issuer = servers[0]
-        facts.front = servers[0] == _origin(seen.mcp_url)
-        checks.append(passed("prm.authorization_servers", servers[0] + (" (the OAuth front)" if facts.front else "")))
+        facts.origin_is_issuer = servers[0] == _origin(seen.mcp_url)
+        checks.append(passed("prm.authorization_servers", servers[0] + (" (this origin)" if facts.origin_is_issuer else "")))
     return checks
 
 
@@ -184,17 +186,25 @@ def _check_metadata(seen: Observation, facts: Outside) -> list[Check]:
     else:
         facts.metadata_ok = True
         checks.append(passed("as.metadata", f"{answer.url}, issuer identical"))
+    endpoint = document.get("authorization_endpoint")
+    facts.entra = isinstance(endpoint, str) and urlsplit(endpoint).path.endswith(_ENTRA_AUTHORIZE_SUFFIX)
+    # The front serves its own authorize endpoint at this origin; multi-tenant discovery relays Entra's.
+    facts.front = facts.origin_is_issuer and isinstance(endpoint, str) and endpoint.startswith(_origin(seen.mcp_url) + "/")
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and PKCE_METHOD in methods:
         facts.pkce = True
         checks.append(passed("as.pkce", "code_challenge_methods_supported lists S256"))
     else:
         what = "has no code_challenge_methods_supported" if methods is None else f"lists {methods!r} without S256"
-        checks.append(failed("as.pkce", f"{answer.url} {what}: MCP clients must refuse to sign in (MCP authorization spec 2025-11-25)"))
+        refusal = f"{answer.url} {what}: MCP clients must refuse to sign in (MCP authorization spec 2025-11-25)"
+        if facts.entra and methods is None:
+            # Entra supports S256 and omits the field (edge/discovery.py fills it in where this server
+            # publishes the document): clients that follow the spec to the letter refuse, the SDKs do not.
+            checks.append(warned("as.pkce", f"{refusal}; Entra omits it, the OAuth front's metadata lists it"))
+        else:
+            checks.append(failed("as.pkce", refusal))
     listed = document.get("scopes_supported")
     facts.lists_offline_access = isinstance(listed, list) and REFRESH_SCOPE in listed
-    endpoint = document.get("authorization_endpoint")
-    facts.entra = isinstance(endpoint, str) and urlsplit(endpoint).path.endswith(_ENTRA_AUTHORIZE_SUFFIX)
     if facts.lists_offline_access:
         checks.append(passed("as.scopes", f"scopes_supported lists {REFRESH_SCOPE}"))
     else:

@@ -60,7 +60,7 @@ def test_the_dev_server_with_the_front_signs_every_client_in(devserver_front: st
     run = doctor(devserver_front, "--origin", "http://localhost:6274")
 
     assert run.code == 0
-    assert f"pass  prm.authorization_servers: {origin} (the OAuth front)" in run.lines
+    assert f"pass  prm.authorization_servers: {origin} (this origin)" in run.lines
     assert f"pass  as.metadata: {origin}/.well-known/oauth-authorization-server, issuer identical" in run.lines
     assert "pass  cors.preflight: http://localhost:6274 may POST with a bearer token" in run.lines
     assert "pass  front.registration: registration_endpoint present (RFC 7591: Claude, ChatGPT, the Inspector)" in run.lines
@@ -142,6 +142,7 @@ def test_short_scopes(idp: DevIdentityProvider) -> None:
 
 def test_missing_code_challenge_methods_supported() -> None:
     def broken(documents: dict[str, Any], origin: str) -> None:
+        documents["metadata"]["authorization_endpoint"] = f"{origin}/oauth2/v1/authorize"  # not Entra
         del documents["metadata"]["code_challenge_methods_supported"]
 
     with stand_in(broken) as url:
@@ -153,10 +154,48 @@ def test_missing_code_challenge_methods_supported() -> None:
         f"fail  as.pkce: {origin}/.well-known/oauth-authorization-server/{TENANT}/v2.0 has no code_challenge_methods_supported: "
         "MCP clients must refuse to sign in (MCP authorization spec 2025-11-25)"
     ) in run.lines
-    fix = 'serve metadata listing code_challenge_methods_supported: ["S256"] (the server\'s own, or the OAuth front)'
+    fix = 'the authorization server\'s metadata must list code_challenge_methods_supported: ["S256"] (the OAuth front\'s does)'
     assert f"NO    vscode: {fix}" in run.lines
+    assert f"NO    claude: {fix}" in run.lines
     # The SDKs do not check it (mcp 2.3 oauth2.py; TypeScript SDK 1.32 checks only a list without S256).
     assert any(line.startswith("ok    python-sdk") for line in run.lines)
+    assert any(line.startswith("ok    typescript-sdk") for line in run.lines)
+
+
+def test_entra_metadata_without_pkce_methods_is_a_warning() -> None:
+    """Entra supports S256 but its openid-configuration does not say so."""
+
+    def broken(documents: dict[str, Any], origin: str) -> None:
+        del documents["metadata"]["code_challenge_methods_supported"]
+
+    with stand_in(broken) as url:
+        origin = url.removesuffix("/mcp")
+        run = doctor(url)
+
+    assert run.code == 0
+    assert (
+        f"warn  as.pkce: {origin}/.well-known/oauth-authorization-server/{TENANT}/v2.0 has no code_challenge_methods_supported: "
+        "MCP clients must refuse to sign in (MCP authorization spec 2025-11-25); Entra omits it, the OAuth front's metadata lists it"
+    ) in run.lines
+    assert "ok    vscode: signs in with its built-in Microsoft account, or a pre-registered client id (sign in to az to check the registration)" in run.lines
+    fix = 'the authorization server\'s metadata must list code_challenge_methods_supported: ["S256"] (the OAuth front\'s does)'
+    assert f"NO    claude: {fix}" in run.lines
+
+
+def test_a_multi_tenant_server_serves_its_own_discovery(idp: DevIdentityProvider) -> None:
+    """OAUTH_ALLOWED_TENANTS: this origin is the issuer clients see, and it is not the front."""
+    multi_tenant = {"OAUTH_ISSUER": idp.organizations_issuer, "OAUTH_JWKS_URI": idp.common_jwks_uri, "OAUTH_ALLOWED_TENANTS": TENANT}
+    with real_server(lambda port: {**dev_environment(idp), **multi_tenant}) as url:
+        origin = url.removesuffix("/mcp")
+        run = doctor(url)
+
+    assert run.code == 0
+    assert f"pass  prm.authorization_servers: {origin} (this origin)" in run.lines
+    assert f"pass  as.metadata: {origin}/.well-known/oauth-authorization-server, issuer identical" in run.lines
+    assert "pass  as.pkce: code_challenge_methods_supported lists S256" in run.lines
+    assert not any(line[6:].startswith("front.") for line in run.lines)
+    redirect = "the https://chatgpt.com/connector/oauth/... URI it shows"
+    assert f"NO    chatgpt: {FRONT_FIX}; or give it a pre-registered client id and secret whose Web redirect is {redirect}" in run.lines
 
 
 def test_easyauth_redirects_to_a_login_page() -> None:
