@@ -40,7 +40,8 @@ class Granted:
 
 def check_registration(found: Registration, outside: Outside, api_app: str | None, front_app: str | None) -> tuple[list[Check], Granted]:
     granted = Granted()
-    checks = [failed("az", reason) for reason in found.unread]
+    # A read that failed (another tenant, no Graph permission to read a policy) is no verdict on the deployment.
+    checks = [warned("az", reason) for reason in found.unread]
     if found.api is not None:
         checks += _check_api(found.api, outside, granted)
     elif api_app is None:

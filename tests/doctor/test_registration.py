@@ -202,5 +202,6 @@ def test_an_api_app_graph_does_not_know(devserver: str, fake_az: FakeAz) -> None
 
     run = doctor(devserver)
 
-    assert run.code == 1
-    assert f"fail  az: API app registration: ERROR: (Request_ResourceNotFound) no recording for: az ad app show --id {API_URI}" in run.lines
+    assert run.code == 0  # signed in to another tenant, say: no verdict on the deployment
+    assert f"warn  az: API app registration: ERROR: (Request_ResourceNotFound) no recording for: az ad app show --id {API_URI}" in run.lines
+    assert registration_lines(run.lines)[1:] == [HEALTHY_APP[-1]]  # the tenant's consent policy was still read
