@@ -32,7 +32,7 @@ from .registration import Granted
 
 __all__ = ["verdicts"]
 
-_FRONT = "turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): Entra has no dynamic client registration"
+_FRONT = "turn the OAuth front on (OAUTH_FRONT=on, docs/direct-clients.md): {issuer} has no dynamic client registration"
 
 
 def _shared(outside: Outside) -> str | None:
@@ -75,7 +75,9 @@ def _discovering(outside: Outside, granted: Granted, *, strict_pkce: bool, conse
 
 
 def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
-    unknown = "" if outside.front or granted.resource_is_identifier_uri is not None else " (sign in to az to check the registration)"
+    # Only Entra's registration can be read (with az), and only it decides for clients sent straight to Entra.
+    unread = outside.entra and not outside.front and granted.resource_is_identifier_uri is None
+    unknown = " (sign in to az to check the registration)" if unread else ""
     result: list[Verdict] = []
 
     shared = _shared(outside)
@@ -86,7 +88,13 @@ def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
         ))
     )
 
-    direct = "with the OAuth front (registers itself)" if outside.front else "with a pre-registered client id (Entra has no registration endpoint)"
+    issuer = "Entra" if outside.entra else "the issuer"
+    if outside.front:
+        direct = "with the OAuth front (registers itself)"
+    elif outside.registration_endpoint:
+        direct = "registering itself with the issuer (RFC 7591)"
+    else:
+        direct = f"with a pre-registered client id ({issuer} has no registration endpoint)"
     # The Python SDK requests the 401's scope and adds offline_access when the issuer lists it.
     asks_refresh = REFRESH_SCOPE in outside.challenge_scope
     fix = _discovering(outside, granted, strict_pkce=False, consent=asks_refresh or outside.lists_offline_access)
@@ -98,18 +106,20 @@ def verdicts(outside: Outside, granted: Granted) -> list[Verdict]:
     fix = _discovering(outside, granted, strict_pkce=not outside.entra, consent=False)
     if fix is None and outside.front and not (outside.cimd or outside.registration_endpoint):
         fix = "the front must advertise client_id_metadata_document_supported or a registration_endpoint"
-    how = (
-        "signs in through the front (client id metadata document)"
-        if outside.front
-        else "signs in with its built-in Microsoft account, or a pre-registered client id"
-    )
+    if outside.front:
+        how = "signs in through the front (client id metadata document)"
+    elif outside.entra:
+        how = "signs in with its built-in Microsoft account, or a pre-registered client id"
+    else:
+        how = f"signs in {direct}"
     result.append(Verdict("vscode", fix is None, fix or how + unknown))
 
     redirects = {"claude": "https://claude.ai/api/mcp/auth_callback", "chatgpt": "the https://chatgpt.com/connector/oauth/... URI it shows"}
     for client, redirect in redirects.items():
         fix = _discovering(outside, granted, strict_pkce=True, consent=False)
-        if fix is None and not (outside.front and outside.registration_endpoint):
-            fix = f"{_FRONT}; or give it a pre-registered client id and secret whose Web redirect is {redirect}"
-        result.append(Verdict(client, fix is None, fix or "registers itself with the front and signs in"))
+        if fix is None and not outside.registration_endpoint:
+            fix = _FRONT.format(issuer=issuer) + f"; or give it a pre-registered client id and secret whose Web redirect is {redirect}"
+        where = "the front" if outside.front else "the issuer"
+        result.append(Verdict(client, fix is None, fix or f"registers itself with {where} and signs in"))
     return result
 

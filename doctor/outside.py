@@ -210,9 +210,8 @@ def _check_metadata(seen: Observation, facts: Outside) -> list[Check]:
     else:
         # SEP-2207: the Python SDK adds offline_access only when the authorization server lists it.
         checks.append(warned("as.scopes", f"scopes_supported does not list {REFRESH_SCOPE}: SDK clients get no refresh token"))
-    if facts.front:
-        facts.registration_endpoint = isinstance(document.get("registration_endpoint"), str)
-        facts.cimd = document.get("client_id_metadata_document_supported") is True
+    facts.registration_endpoint = isinstance(document.get("registration_endpoint"), str)
+    facts.cimd = document.get("client_id_metadata_document_supported") is True
     return checks
 
 

@@ -353,3 +353,29 @@ def test_an_endless_document_is_cut_off() -> None:
         f"fail  prm: no protected resource metadata (RFC 9728): {prm}/mcp answered more than {MAX_DOCUMENT_BYTES} bytes; "
         f"{prm} answered 404"
     ) in run.lines
+
+
+def test_an_issuer_other_than_entra_takes_bare_scopes_and_may_register_clients() -> None:
+    """Okta, say: its own scope names, and dynamic registration when it is turned on."""
+
+    def okta(documents: dict[str, Any], origin: str) -> None:
+        metadata_url = f"{origin}/.well-known/oauth-protected-resource/mcp"
+        documents["prm"]["scopes_supported"] = ["calculator.add", "calculator.subtract"]
+        documents["metadata"]["authorization_endpoint"] = f"{origin}/oauth2/v1/authorize"
+        documents["metadata"]["registration_endpoint"] = f"{origin}/oauth2/v1/clients"
+        scope = "calculator.add calculator.subtract offline_access"
+        documents["challenge"] = (401, {"WWW-Authenticate": f'Bearer resource_metadata="{metadata_url}", scope="{scope}"'})
+
+    with stand_in(okta) as url:
+        run = doctor(url)
+
+    assert run.code == 0
+    assert "pass  prm.scopes: calculator.add calculator.subtract (bare names: not an Entra issuer)" in run.lines
+    assert run.lines[run.lines.index("clients:") + 1 :] == [
+        "ok    gateway: signs in with its own registration and the advertised scopes",
+        "ok    python-sdk: signs in registering itself with the issuer (RFC 7591)",
+        "ok    typescript-sdk: signs in registering itself with the issuer (RFC 7591), requesting the 401's scope",
+        "ok    vscode: signs in registering itself with the issuer (RFC 7591)",
+        "ok    claude: registers itself with the issuer and signs in",
+        "ok    chatgpt: registers itself with the issuer and signs in",
+    ]
