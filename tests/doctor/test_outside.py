@@ -379,3 +379,9 @@ def test_an_issuer_other_than_entra_takes_bare_scopes_and_may_register_clients()
         "ok    claude: registers itself with the issuer and signs in",
         "ok    chatgpt: registers itself with the issuer and signs in",
     ]
+
+
+def test_the_doctor_does_not_ship() -> None:
+    """A development tool, like client/ and devidp/: .funcignore keeps it out of the function app's package."""
+    with open(os.path.join(REPO, ".funcignore")) as ignored:
+        assert "doctor" in ignored.read().splitlines()
