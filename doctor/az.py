@@ -90,6 +90,8 @@ def read_registration(run: AzRunner, api_app: str | None, front_app: str | None)
             return None
 
     if api_app is not None:
+        # `--id` takes an app id, an object id or an identifier URI (azure-cli's role module,
+        # `_resolve_application`, filters on `identifierUris/any(...)`), so the scopes' App ID URI will do.
         api = read("API app registration", ["ad", "app", "show", "--id", api_app])
         found.api = api if isinstance(api, dict) else None
     if front_app is not None:
