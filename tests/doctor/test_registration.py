@@ -205,3 +205,13 @@ def test_an_api_app_graph_does_not_know(devserver: str, fake_az: FakeAz) -> None
     assert run.code == 0  # signed in to another tenant, say: no verdict on the deployment
     assert f"warn  az: API app registration: ERROR: (Request_ResourceNotFound) no recording for: az ad app show --id {API_URI}" in run.lines
     assert registration_lines(run.lines)[1:] == [HEALTHY_APP[-1]]  # the tenant's consent policy was still read
+
+
+def test_no_az_leaves_the_registration_alone(devserver: str, fake_az: FakeAz) -> None:
+    fake_az(graph_records(devserver, consent=[]))  # would fail tenant.consent, were it read
+
+    run = doctor(devserver, "--no-az")
+
+    assert run.code == 0
+    assert "note  az: not asked (--no-az); the app registration was not checked" in run.lines
+    assert registration_lines(run.lines) == []
