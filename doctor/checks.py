@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Check", "Status", "Verdict", "failed", "passed", "warned"]
+__all__ = ["Check", "Status", "Verdict", "failed", "passed", "printable", "warned"]
 
 
 class Status(Enum):
@@ -23,7 +23,7 @@ class Check:
     reason: str
 
     def line(self) -> str:
-        return f"{self.status.value:<4}  {self.name}: {self.reason}"
+        return f"{self.status.value:<4}  {self.name}: {printable(self.reason)}"
 
 
 def passed(name: str, reason: str) -> Check:
@@ -47,4 +47,9 @@ class Verdict:
     how: str
 
     def line(self) -> str:
-        return f"{'ok' if self.works else 'NO':<4}  {self.client}: {self.how}"
+        return f"{'ok' if self.works else 'NO':<4}  {self.client}: {printable(self.how)}"
+
+
+def printable(text: str) -> str:
+    """The remote server chose much of what a line quotes: escape what a terminal would act on."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text)

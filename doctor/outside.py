@@ -16,7 +16,7 @@ from edge.challenge import REFRESH_SCOPE
 from edge.metadata import PRM_PREFIX
 
 from .checks import Check, failed, passed, warned
-from .probe import UNLISTED_ORIGIN, Answer, Fetched, Observation, Unfetched, fetchable
+from .probe import UNLISTED_ORIGIN, Answer, Fetched, Observation, Unfetched, fetchable, origin_of
 
 __all__ = ["Outside", "check_outside", "expected_metadata_url"]
 
@@ -68,10 +68,8 @@ def check_outside(seen: Observation) -> tuple[list[Check], Outside]:
     if not facts.https:
         return checks, facts  # nothing was fetched: the doctor sends nothing in clear text off loopback
     checks.append(_check_challenge(seen, facts))
-    prm = _check_prm(seen, facts)
-    checks += prm
-    metadata = _check_metadata(seen, facts)
-    checks += metadata
+    checks += _check_prm(seen, facts)
+    checks += _check_metadata(seen, facts)
     checks.append(_check_scopes(facts))
     if facts.challenge_ok:
         checks.append(_check_challenge_scope(facts))
@@ -83,9 +81,11 @@ def check_outside(seen: Observation) -> tuple[list[Check], Outside]:
 
 
 def _check_url(url: str, facts: Outside) -> Check:
-    parts = urlsplit(url)
+    if origin_of(url) is None:
+        return failed("url", f"{url} is not a valid URL")
     if not fetchable(url):
         return failed("https", f"{url} is not https (plain http only on loopback): tokens would travel in clear text")
+    parts = urlsplit(url)
     facts.https = True
     if parts.path.endswith("/") or not parts.path:
         # Microsoft, "Secure a Model Context Protocol server with Microsoft Entra ID": the canonical URL,
@@ -162,7 +162,7 @@ def _check_prm(seen: Observation, facts: Outside) -> list[Check]:
         checks.append(failed("prm.authorization_servers", "none named (RFC 9728 §2)"))
     else:
         facts.issuer = servers[0]
-        facts.origin_is_issuer = servers[0] == _origin(seen.mcp_url)
+        facts.origin_is_issuer = servers[0] == origin_of(seen.mcp_url)
         checks.append(passed("prm.authorization_servers", servers[0] + (" (this origin)" if facts.origin_is_issuer else "")))
     return checks
 
@@ -187,9 +187,10 @@ def _check_metadata(seen: Observation, facts: Outside) -> list[Check]:
         facts.metadata_ok = True
         checks.append(passed("as.metadata", f"{answer.url}, issuer identical"))
     endpoint = document.get("authorization_endpoint")
-    facts.entra = isinstance(endpoint, str) and urlsplit(endpoint).path.endswith(_ENTRA_AUTHORIZE_SUFFIX)
+    endpoint = endpoint if isinstance(endpoint, str) else ""
+    facts.entra = endpoint.split("?", 1)[0].endswith(_ENTRA_AUTHORIZE_SUFFIX)
     # The front serves its own authorize endpoint at this origin; multi-tenant discovery relays Entra's.
-    facts.front = facts.origin_is_issuer and isinstance(endpoint, str) and endpoint.startswith(_origin(seen.mcp_url) + "/")
+    facts.front = facts.origin_is_issuer and endpoint.startswith(f"{origin_of(seen.mcp_url)}/")
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and PKCE_METHOD in methods:
         facts.pkce = True
@@ -326,6 +327,3 @@ def _check_endpoints_https(seen: Observation) -> Check:
     return passed("https.endpoints", f"{len(set(urls))} URLs in the metadata are https (or loopback)")
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

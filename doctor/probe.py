@@ -23,7 +23,7 @@ from mcp.client.auth.utils import (
 from auth.settings import is_loopback_host
 from edge.discovery import MAX_METADATA_BYTES
 
-__all__ = ["Answer", "Observation", "Unfetched", "observe", "fetchable"]
+__all__ = ["Answer", "Observation", "Unfetched", "fetchable", "observe", "origin_of"]
 
 #: The MCP revision the probe speaks (MCP-Protocol-Version, transport spec "Protocol Version Header").
 PROTOCOL_VERSION = "2025-11-25"
@@ -99,6 +99,7 @@ def fetchable(url: str) -> bool:
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return False
     return bool(host) and (parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)))
@@ -129,7 +130,7 @@ def observe(mcp_url: str, *, origin: str | None = None, timeout: float = 15.0, v
         )
         hinted = seen.challenge.www_authenticate("resource_metadata") if isinstance(seen.challenge, Answer) else None
         for url in dict.fromkeys(build_protected_resource_metadata_discovery_urls(hinted, mcp_url)):
-            if url == hinted and _origin(url) != _origin(mcp_url):
+            if url == hinted and origin_of(url) != origin_of(mcp_url):
                 # RFC 9728 §3.1 places the metadata at the resource's own origin; the doctor does not
                 # follow a challenge elsewhere (the challenge check names it).
                 seen.prm.append(Unfetched(url, "not fetched: another origin than the MCP URL"))
@@ -140,13 +141,16 @@ def observe(mcp_url: str, *, origin: str | None = None, timeout: float = 15.0, v
         document = seen.prm_answer.json() if seen.prm_answer is not None else None
         servers = document.get("authorization_servers") if isinstance(document, dict) else None
         issuer = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], str) else None
-        if issuer is not None:
-            for url in build_oauth_authorization_server_metadata_discovery_urls(issuer, mcp_url):
-                answer = _get(http, url)
-                seen.metadata.append(answer)
-                # The SDK's rule: a 3xx or 4xx means "not here, try the next"; anything else stops.
-                if isinstance(answer, Unfetched) or answer.status == 200 or not 300 <= answer.status < 500:
-                    break
+        try:
+            candidates = build_oauth_authorization_server_metadata_discovery_urls(issuer, mcp_url) if issuer else []
+        except ValueError:  # an issuer that is no URL
+            candidates, seen.metadata = [], [Unfetched(str(issuer), "not fetched: not a valid URL")]
+        for url in candidates:
+            answer = _get(http, url)
+            seen.metadata.append(answer)
+            # The SDK's rule: a 3xx or 4xx means "not here, try the next"; anything else stops.
+            if isinstance(answer, Unfetched) or answer.status == 200 or not 300 <= answer.status < 500:
+                break
     return seen
 
 
@@ -164,13 +168,20 @@ def _send(http: httpx2.Client, method: str, url: str, *, headers: Mapping[str, s
                 body += chunk
                 if len(body) > MAX_DOCUMENT_BYTES:
                     return Unfetched(url, f"answered more than {MAX_DOCUMENT_BYTES} bytes")
+    except httpx2.InvalidURL:
+        return Unfetched(url, "not fetched: not a valid URL")
     except httpx2.HTTPError as exc:
         return Unfetched(url, f"unreachable ({exc.__class__.__name__})")
     return Answer(url, response.status_code, response.headers, bytes(body), response)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL, or None when it cannot be parsed (a remote document's to choose)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port, as the hostname does on a bad IPv6 literal
+    except ValueError:
+        return None
     return f"{parts.scheme}://{parts.netloc}"
 
 

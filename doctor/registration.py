@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import mcp_tools
 from auth.settings import ConfigError, Settings, is_tenant_id
@@ -13,6 +12,7 @@ from front.context import CALLBACK_PATH
 from .az import Registration
 from .checks import Check, failed, passed, warned
 from .outside import Outside
+from .probe import origin_of
 
 __all__ = ["Granted", "check_registration"]
 
@@ -113,7 +113,8 @@ def _check_front_app(found: Registration, outside: Outside, granted: Granted) ->
     front = found.front or {}
     app_id = str(front.get("appId", "?"))
     checks: list[Check] = []
-    redirect = f"{_origin(outside.resource)}{CALLBACK_PATH}" if outside.resource else None
+    origin = origin_of(outside.resource) if outside.resource else None
+    redirect = f"{origin}{CALLBACK_PATH}" if origin else None
     redirects = [u for u in (front.get("web") or {}).get("redirectUris") or [] if isinstance(u, str)]
     redirect_ok = redirect is not None and redirect in redirects
     if redirect_ok:
@@ -182,6 +183,3 @@ def _check_consent(policy: dict[str, Any] | None, outside: Outside, granted: Gra
     return [failed("tenant.consent", reason)]
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

@@ -324,6 +324,46 @@ def test_hostile_documents_get_a_line_not_a_traceback() -> None:
     assert "fail  prm.scopes: no metadata to read" in run.lines
 
 
+def test_terminal_escapes_in_a_document_are_printed_escaped() -> None:
+    def broken(documents: dict[str, Any], origin: str) -> None:
+        documents["prm"]["authorization_servers"] = ["http://127.0.0.1:9/\u001b[2J\u202etenant"]
+
+    with stand_in(broken) as url:
+        run = doctor(url)
+
+    assert run.code == 1
+    assert "pass  prm.authorization_servers: http://127.0.0.1:9/\\x1b[2J\\u202etenant" in run.lines
+    assert not any("\x1b" in line or "\u202e" in line for line in run.lines)
+    assert (
+        "fail  as.metadata: no authorization server metadata for http://127.0.0.1:9/\\x1b[2J\\u202etenant: "
+        "http://127.0.0.1:9/.well-known/oauth-authorization-server/\\x1b[2J\\u202etenant not fetched: not a valid URL"
+    ) in run.lines
+
+
+def test_urls_that_do_not_parse_get_a_line_not_a_traceback() -> None:
+    def broken(documents: dict[str, Any], origin: str) -> None:
+        documents["challenge"] = (401, {"WWW-Authenticate": 'Bearer resource_metadata="http://[::1/x"'})
+        documents["prm"]["authorization_servers"] = ["http://[oops"]
+
+    with stand_in(broken) as url:
+        origin = url.removesuffix("/mcp")
+        run = doctor(url)
+
+    assert run.code == 1
+    assert (
+        f"fail  challenge: resource_metadata=http://[::1/x, expected {origin}/.well-known/oauth-protected-resource/mcp (RFC 9728 §3.1)"
+    ) in run.lines
+    assert "pass  prm.authorization_servers: http://[oops" in run.lines
+    assert "fail  as.metadata: no authorization server metadata for http://[oops: http://[oops not fetched: not a valid URL" in run.lines
+
+
+def test_an_mcp_url_that_does_not_parse() -> None:
+    run = doctor("https://[::1/mcp")
+
+    assert run.code == 1
+    assert run.lines[1] == "fail  url: https://[::1/mcp is not a valid URL"
+
+
 def test_scopes_under_an_app_id_uri_the_server_does_not_name() -> None:
     def broken(documents: dict[str, Any], origin: str) -> None:
         documents["prm"]["scopes_supported"] = [SCOPES[0], "api://99999999-9999-4999-8999-999999999999/calculator.subtract"]
