@@ -53,7 +53,7 @@ class Answer:
         """The body as JSON, or None when it is not JSON."""
         try:
             return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nesting a parser cannot hold
             return None
 
     def www_authenticate(self, name: str) -> str | None:

@@ -340,6 +340,18 @@ def test_terminal_escapes_in_a_document_are_printed_escaped() -> None:
     ) in run.lines
 
 
+def test_deeply_nested_metadata_gets_a_line_not_a_traceback() -> None:
+    def broken(documents: dict[str, Any], origin: str) -> None:
+        documents["metadata"] = b"[" * 200_000
+
+    with stand_in(broken) as url:
+        origin = url.removesuffix("/mcp")
+        run = doctor(url)
+
+    assert run.code == 1
+    assert f"fail  as.metadata: {origin}/.well-known/oauth-authorization-server/{TENANT}/v2.0 is not JSON" in run.lines
+
+
 def test_urls_that_do_not_parse_get_a_line_not_a_traceback() -> None:
     def broken(documents: dict[str, Any], origin: str) -> None:
         documents["challenge"] = (401, {"WWW-Authenticate": 'Bearer resource_metadata="http://[::1/x"'})
