@@ -18,7 +18,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from edge.metadata import Resource
+from web.place import Resource
 
 from .answers import NO_STORE, error_page, log_refusal, redirect_to_client
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
