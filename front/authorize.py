@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.place import Resource
 
-from .answers import NO_STORE, error_page, log_refusal, redirect_to_client
+from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
@@ -57,15 +57,13 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         client, redirect_uri = await _trusted_client(front, params)
     except FrontError as error:
         # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
-        log_refusal("authorize", error, request.state.correlation_id)
-        return error_page(error)
+        return refusal_page("authorize", error, request.state.correlation_id)
     state = None
     try:
         state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
-        log_refusal("authorize", error, request.state.correlation_id)
-        return _error_to_client(redirect_uri, error, state, place)
+        return refusal_redirect("authorize", error, request.state.correlation_id, redirect_uri=redirect_uri, state=state, issuer=place.origin)
     if remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
     csrf = new_csrf_token()
@@ -137,10 +135,10 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
         if not csrf_matches(str(transaction.get("x", "")), fields.get("csrf"), request.cookies.get(CSRF_COOKIE)):
             raise ConsentRefused("This approval did not come from the page this browser was shown; start again", reason="csrf")
     except FrontError as error:
-        log_refusal("consent", error, correlation_id)
-        return error_page(error)
+        return refusal_page("consent", error, correlation_id)
     if fields.get("decision") != "approve":
-        response = _error_to_client(transaction["rd"], AccessDenied("The person declined", reason="declined"), transaction["st"], place)
+        declined = AccessDenied("The person declined", reason="declined")
+        response = refusal_redirect("consent", declined, correlation_id, redirect_uri=transaction["rd"], state=transaction["st"], issuer=place.origin)
     else:
         response = _go_upstream(front, place, transaction, status=303)
         if fields.get("remember") == "yes":
@@ -188,8 +186,7 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
         except SealError as exc:
             raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
     except FrontError as error:
-        log_refusal("callback", error, correlation_id)
-        return error_page(error)
+        return refusal_page("callback", error, correlation_id)
     try:
         upstream_error = single(params, "error")
         if upstream_error is not None:
@@ -199,8 +196,7 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
         if code is None:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:
-        log_refusal("callback", error, correlation_id)
-        return _error_to_client(transaction["rd"], error, transaction["st"], place)
+        return refusal_redirect("callback", error, correlation_id, redirect_uri=transaction["rd"], state=transaction["st"], issuer=place.origin)
     sealed_code = front.sealer.seal(
         "code",
         {"uc": code, "uv": transaction["uv"], "cb": transaction["cb"], "cf": transaction["cf"],
@@ -209,10 +205,3 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
     )
     # RFC 9207 §2: `iss` lets the client check which server answered.
     return redirect_to_client(transaction["rd"], {"code": sealed_code, "state": transaction["st"], "iss": place.origin})
-
-
-def _error_to_client(redirect_uri: str, error: FrontError, state: str | None, place: Resource) -> Response:
-    """RFC 6749 §4.1.2.1: to a redirect URI already matched against the client's registration."""
-    return redirect_to_client(
-        redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": place.origin}
-    )

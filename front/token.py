@@ -17,7 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, refusal_json
 from .context import Front
 from .errors import (
     FrontError,
@@ -61,8 +61,7 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
-        log_refusal("token", error, request.state.correlation_id)
-        return error_json(error, OPEN_CORS)
+        return refusal_json("token", error, request.state.correlation_id, OPEN_CORS)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 
