@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["CONSUMERS_TENANT_ID", "ConfigError", "Settings", "TrustedIssuer", "is_loopback_host", "is_tenant_id"]
+__all__ = [
+    "CONSUMERS_TENANT_ID",
+    "ConfigError",
+    "Settings",
+    "TrustedIssuer",
+    "https_url_problem",
+    "is_loopback_host",
+    "is_tenant_id",
+]
 
 # Entra's authority hosts, one per cloud, each with the host of its v1.0 issuer.
 # - v2.0 tokens say `https://{authority host}/{tid}/v2.0`, v1.0 tokens `https://{v1 host}/{tid}/`
@@ -164,7 +172,7 @@ class Settings:
         tenant_id = authority = v1_issuer_base = None
         allowed_tenants, any_tenant = _allowed_tenants(tenants_value, problems)
         if issuer is not None:
-            problem = _url_problem(issuer)
+            problem = https_url_problem(issuer)
             multi_tenant = _MULTI_TENANT_AUTHORITY.match(issuer)
             if problem:
                 problems.append(f"OAUTH_ISSUER {problem}")
@@ -186,7 +194,7 @@ class Settings:
         if audience is not None and not _TOKEN_CHARS.match(audience):
             problems.append("OAUTH_AUDIENCE must not contain spaces or control characters")
         for name, url in (("OAUTH_JWKS_URI", jwks_uri), ("OAUTH_METADATA_URL", metadata_url)):
-            problem = _url_problem(url) if url else None
+            problem = https_url_problem(url) if url else None
             if problem:
                 problems.append(f"{name} {problem}")
         # Several identifier URIs (e.g. api://{id} and the MCP URL) may be comma-separated; a v1.0 token's
@@ -197,7 +205,7 @@ class Settings:
         if scope_prefix is not None and not _TOKEN_CHARS.match(scope_prefix):
             problems.append("OAUTH_SCOPE_PREFIX must not contain spaces")
         if public_url is not None:
-            problem = _url_problem(public_url)
+            problem = https_url_problem(public_url)
             if problem:
                 problems.append(f"MCP_PUBLIC_URL {problem}")
         allowed_origins: set[str] = set()
@@ -206,7 +214,7 @@ class Settings:
             if not origin:
                 continue
             parts = urlsplit(origin)
-            if _url_problem(origin.replace("http://", "https://", 1)) or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+            if https_url_problem(origin.replace("http://", "https://", 1)) or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
                 problems.append(f"MCP_ALLOWED_ORIGINS entry {origin!r} must look like https://host[:port]")
             allowed_origins.add(origin.lower())
 
@@ -295,8 +303,13 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def _url_problem(url: str) -> str | None:
-    """Why `url` is not an acceptable https URL (plain http only on loopback), or None."""
+def https_url_problem(url: str) -> str | None:
+    """Why `url` is not an acceptable https URL (plain http only on loopback), or None.
+
+    The one rule for every URL this server is configured with, the front's endpoints included:
+    RFC 6749 §3.1 and §3.2 require TLS for the authorization and token endpoints, and RFC 8252 §8.3
+    allows plain http only to the loopback interface.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname
