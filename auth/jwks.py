@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
+from .errors import Failure
+
 __all__ = ["MAX_KEYS_PER_KID", "MIN_RSA_BITS", "Candidates", "JwksFetchError", "ParsedJwks", "SkippedKey", "parse_jwks"]
 
 # Two keys under one kid happen (a botched rollover, a key republished with new parameters);
@@ -39,12 +41,8 @@ _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 Candidates = tuple[PyJWK, ...]
 
 
-class JwksFetchError(Exception):
-    """The JWKS could not be fetched or held no usable key; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class JwksFetchError(Failure[str]):
+    """The JWKS could not be fetched or held no usable key; `reason` is a short code (`jwks_…`)."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from auth.errors import Failure
 from auth.settings import is_loopback_host
 
 from .errors import InvalidClientMetadata, InvalidRedirectUri
@@ -41,12 +42,8 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "ftp", "ws", "wss"})
 
 
-class UnknownClient(Exception):
+class UnknownClient(Failure[str]):
     """The client id names no client we can trust; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
+from auth.errors import Failure
 from auth.fetch import tls_context
 
 __all__ = ["DocumentRefused", "fetch_client_document"]
@@ -29,12 +30,8 @@ MAX_DOCUMENT_BYTES = 32 * 1024
 TIMEOUT_SECONDS = 5.0
 
 
-class DocumentRefused(Exception):
+class DocumentRefused(Failure[str]):
     """The document could not be fetched or was refused; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _public(address: str) -> bool:

@@ -22,6 +22,8 @@ from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from auth.errors import Failure
+
 __all__ = [
     "Expired",
     "Purpose",
@@ -52,26 +54,29 @@ class SealedPayload(Protocol):
 P = TypeVar("P", bound=SealedPayload)
 
 
-class SealError(Exception):
+class SealError(Failure[Literal["unreadable", "expired", "wrong_purpose"]]):
     """A sealed value cannot be used; `reason` is a short code for logs."""
-
-    reason = "unreadable"
 
 
 class Unreadable(SealError):
     """Not sealed by any current key: tampered, truncated, or sealed by a rotated-out key."""
 
+    def __init__(self) -> None:
+        super().__init__("unreadable")
+
 
 class Expired(SealError):
     """Sealed by us, but past its expiry."""
 
-    reason = "expired"
+    def __init__(self) -> None:
+        super().__init__("expired")
 
 
 class WrongPurpose(SealError):
     """Sealed by us for another use (a state offered as a code, say)."""
 
-    reason = "wrong_purpose"
+    def __init__(self) -> None:
+        super().__init__("wrong_purpose")
 
 
 def key_problem(key: str) -> str | None:
