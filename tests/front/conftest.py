@@ -48,14 +48,14 @@ def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, thr
 
     The app reads the identity provider's clock, so a test that moves it expires tokens and sealed
     state on both sides at once instead of sleeping."""
+    from app_factory import build_app
     from auth import Settings
-    from edge import build_asgi_app
     from front.settings import FrontSettings
 
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_asgi_app(settings, None, front, clock=idp.clock))
+    server, thread, port = serve(build_app(settings, None, front, clock=idp.clock))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 
