@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
+from sdk_app import stateless_app
 
 from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, preflight
@@ -242,15 +242,8 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
     authorization server this origin advertises; its package is imported only then.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server()
-    # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
-    # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
-    # page cannot attach, and the edge validates Origin itself.
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    mcp_app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
-    )
-    fast_path = FastPath(server.session_manager.app, mcp_app, security)
+    sdk = stateless_app(mcp_tools.build_server())
+    fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
     if front is not None:
         from front.routes import build_front, install
