@@ -26,14 +26,18 @@ ServerT = TypeVar("ServerT", bound=MCPServer)
 def new_server(cls: type[ServerT], **options: Any) -> ServerT:
     """An MCPServer (or subclass) with what every server of this project shares.
 
-    `subscriptions=False`: no `subscriptions/listen`. On the 2026-07-28 wire that request's answer
-    IS an event stream that stays open until the client leaves (SEP-2575; the SDK's ListenHandler
-    runs until it is cancelled), and change notifications reach a client only on such a stream.
-    A Functions invocation must end to be answered (the host's adapter reports a disconnect only
-    after the response ends), and the tool list never changes while the app runs. So the method
-    is not served: it gets JSON-RPC -32601 (the spec's "Method not found" for a method the server
-    does not offer), and `server/discover` advertises `listChanged: false`, which the SDK derives
-    from this same switch (lowlevel Server.get_capabilities).
+    `subscriptions=False`: `subscriptions/listen` is not served. MCP 2026-07-28, basic/patterns/
+    subscriptions: it "opens a long-lived notification stream ... the stream stays open and
+    delivers notifications until the client cancels it"; the SDK's ListenHandler runs until it is
+    cancelled. A Functions invocation is answered only when it ends (the host's adapter reports
+    a disconnect only after the response ends), and this server's tool list never changes while
+    it runs, so there is nothing such a stream could carry. Not served, the method gets what
+    2026-07-28 streamable-http ("Sending Messages") prescribes for "the requested RPC method" the
+    server does not implement: "404 Not Found and a JSON-RPC error with code -32601". And
+    `server/discover` advertises `listChanged: false`: `"tools": {"listChanged": true}` would
+    promise that the server "can honor a toolsListChanged filter in subscriptions/listen"
+    (2026-07-28 learn/architecture); the SDK derives the flag from this same switch
+    (lowlevel Server.get_capabilities).
     """
     return cls(subscriptions=False, log_level="WARNING", **options)
 

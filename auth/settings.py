@@ -47,8 +47,10 @@ _TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 #: Personal Microsoft accounts ("Access token claims reference: tid"); refused unless listed explicitly.
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # RFC 6750 §3 scope-token characters: printable ASCII except space, double quote and backslash, so
-# every value can sit inside a quoted WWW-Authenticate parameter as it is.
-_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
+# every value can sit inside a quoted WWW-Authenticate parameter as it is (RFC 9110 §5.6.4
+# qdtext, with no quoted-pair needed). `\Z`, not `$`, which also matches before a final newline.
+_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+\Z')
+_NOT_QUOTABLE = "must not contain spaces, quotes, backslashes or control characters"
 
 
 class ConfigError(Exception):
@@ -197,7 +199,8 @@ class Settings:
         if scope_prefix is not None and not _TOKEN_CHARS.match(scope_prefix):
             problems.append("OAUTH_SCOPE_PREFIX must not contain spaces")
         if public_url is not None:
-            problem = _url_problem(public_url)
+            # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
+            problem = _url_problem(public_url) or (None if _TOKEN_CHARS.match(public_url) else _NOT_QUOTABLE)
             if problem:
                 problems.append(f"MCP_PUBLIC_URL {problem}")
         allowed_origins: set[str] = set()

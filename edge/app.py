@@ -20,7 +20,7 @@ from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, T
 from sdk_app import stateless_app
 
 from .challenge import auth_error_answer, challenge_scope
-from .cors import cors_headers, preflight
+from .cors import cors_headers, origin_allowed, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .fastpath import FastPath
 from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
@@ -48,7 +48,7 @@ log = logging.getLogger("edge")
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # fullmatch: `$` also matches before a final "\n"
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -106,7 +106,7 @@ class Edge:
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
-        if origin is not None and origin.lower() not in self.settings.allowed_origins:
+        if origin is not None and not origin_allowed(origin, scope, self.settings):
             # MCP transport spec "Security Warning": validate Origin to stop DNS rebinding
             # and cross-site calls from browsers; clients that send none are not browsers.
             await send_json(send, 403, {"error": "origin_not_allowed", "error_description": "Origin not allowed"})
@@ -123,7 +123,8 @@ class Edge:
             await _method_not_allowed(send, "POST")
             return
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        # RFC 9110 §8.6 Content-Length = 1*DIGIT, ASCII only (str.isdigit also takes "²", which int() refuses).
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(send)
             return
         try:
@@ -211,7 +212,7 @@ class Edge:
 def _correlation_id(scope: Scope) -> str:
     """The Functions invocation id, else a sane client-sent x-request-id, else a fresh one."""
     for candidate in (scope.get("azure_functions.invocation_id"), header(scope, b"x-request-id")):
-        if isinstance(candidate, str) and _CORRELATION_ID.match(candidate):
+        if isinstance(candidate, str) and _CORRELATION_ID.fullmatch(candidate):
             return candidate
     return uuid.uuid4().hex
 
