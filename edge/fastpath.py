@@ -96,6 +96,12 @@ def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON.encode())]
 
 
+def _loggable(method: Any) -> str:
+    """The client's method name as it may appear in a log line: short printable ASCII, else its repr, cut."""
+    text = str(method)
+    return text if len(text) <= 64 and text.isascii() and text.isprintable() and " " not in text else repr(text)[:66]
+
+
 def _is_request_id(value: Any) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
@@ -204,7 +210,7 @@ class FastPath:
         correlation_id = (scope.get("state") or {}).get("correlation_id")
         log.error(
             "answer failed method=%s error=%s correlation_id=%s",
-            message.get("method"), type(exc).__name__, correlation_id,
+            _loggable(message.get("method")), type(exc).__name__, correlation_id,
         )
         log.debug("answer failed correlation_id=%s", correlation_id, exc_info=exc)
         request_id = message.get("id")

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-
 from tests.support import JwksServer, SigningKey, entra_env, mint, serve_on, user_claims, uvicorn_server
 
 from .proxy import BearerProxy

@@ -103,3 +103,17 @@ def test_the_handshake_wire_writes_the_long_sum(host: FunctionHost, token: str):
 
     assert response.status_code == 200
     assert b'"structuredContent":{"result":1' + b"9" * 4299 + b"8}" in response.get_body()
+
+
+def test_a_handshake_handler_that_raises_is_one_info_line_without_traceback(
+    host: FunctionHost, token: str, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+
+    response = host.mcp(token, {"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"name": "nope"}})
+
+    # The SDK's handshake wire answers an unmapped exception as code 0 with its message (tests/parity).
+    assert body_json(response) == {"jsonrpc": "2.0", "id": 1, "error": {"code": 0, "message": "Unknown prompt: nope"}}
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith("edge")]
+    assert lines == [("INFO", "handler for 'prompts/get' raised ValueError")]
+    assert all(r.exc_info is None for r in caplog.records if r.levelno > logging.DEBUG)
