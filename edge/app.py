@@ -235,7 +235,9 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+def build_asgi_app(
+    settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None, *, front_clock: Callable[[], float] | None = None
+) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
@@ -257,7 +259,7 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
 
         # The front is the authorization server here, and not an OpenID provider: no
         # openid-configuration, and its own RFC 8414 document instead of the issuer's.
-        install(edge, build_front(settings, front, edge.scopes))
+        install(edge, build_front(settings, front, edge.scopes, clock=front_clock))
         return edge
     issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
     serve_discovery = discovery_handler(

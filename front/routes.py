@@ -10,16 +10,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from auth import Settings
-from edge.metadata import document_headers
 from edge.http import BodyTooLarge, ClientGone, read_body, send_json
+from edge.metadata import document_headers
 
 from .answers import OPEN_CORS
 from .authorize import authorize, callback
 from .clients import ClientDocuments
-from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, TOKEN_PATH, Front
+from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH, Front
 from .errors import FrontError
 from .metadata import authorization_server_metadata
 from .register import register
+from .revoke import revoke
 from .sealing import Sealer
 from .settings import FrontSettings
 from .token import token
@@ -40,6 +41,12 @@ Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: list[str], *, clock: Callable[[], float] | None = None) -> Front:
     sealer = Sealer(front_settings.sealing_keys, clock=clock) if clock else Sealer(front_settings.sealing_keys)
+    families = None
+    if front_settings.token_store is not None:
+        # Imported only here: without a store, the Table SDK is never loaded.
+        from .table_store import TableFamilyStore
+
+        families = TableFamilyStore(front_settings.token_store, managed_identity=front_settings.managed_identity)
     return Front(
         settings=settings,
         front=front_settings,
@@ -47,6 +54,7 @@ def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: l
         documents=ClientDocuments(dev_mode=front_settings.dev_mode),
         upstream=Upstream(front_settings),
         api_scopes=tuple(api_scopes),
+        families=families,
     )
 
 
@@ -58,6 +66,9 @@ def install(edge: Any, front: Front) -> None:
     edge.add_route(CALLBACK_PATH, _browser(front, callback, methods=("GET",)))
     edge.add_route(TOKEN_PATH, _api(front, token))
     edge.add_route(REGISTER_PATH, _api(front, register))
+    if front.families is not None:
+        # RFC 7009 needs state: a stateless front cannot revoke a sealed token, so it has no endpoint.
+        edge.add_route(REVOKE_PATH, _api(front, revoke))
 
 
 async def _metadata(front: Front, request: Request) -> Response:

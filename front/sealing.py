@@ -78,8 +78,9 @@ class Sealer:
     def now(self) -> float:
         return self._clock()
 
-    def seal(self, purpose: Purpose, data: dict[str, Any], lifetime: float | None) -> str:
-        expires = None if lifetime is None else int(self._clock() + lifetime)
+    def seal(self, purpose: Purpose, data: dict[str, Any], lifetime: float | None, *, until: int | None = None) -> str:
+        """Seal `data` for `lifetime` seconds from now, or `until` an absolute epoch second."""
+        expires = until if until is not None else None if lifetime is None else int(self._clock() + lifetime)
         payload = json.dumps({"p": purpose, "e": expires, "d": data}, separators=(",", ":")).encode()
         return self._fernet.encrypt(payload).decode("ascii")
 
