@@ -17,7 +17,7 @@ from starlette.responses import Response
 from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
 from .context import Front
 from .errors import FrontError, InvalidGrant, InvalidRequest, TemporarilyUnavailable, UnsupportedTokenType
-from .families import StoreUnavailable
+from .families import Family, StoreUnavailable
 from .params import required, single
 from .sealing import SealError, fingerprint
 
@@ -45,8 +45,6 @@ async def revoke(front: Front, request: Request, body: bytes) -> Response:
 
 
 async def _revoke(front: Front, token: str, hint: str | None, client_id: str) -> None:
-    from .token import family_of  # one reading of a sealed refresh token's family
-
     try:
         sealed = front.sealer.open("refresh", token)
     except SealError as exc:
@@ -58,12 +56,9 @@ async def _revoke(front: Front, token: str, hint: str | None, client_id: str) ->
     # RFC 7009 §2.1: the token must have been issued to the client asking.
     if not isinstance(sealed.get("cf"), str) or not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
         raise InvalidGrant("The token was issued to another client", reason="revoke_other_client")
-    try:
-        family = family_of(sealed)
-    except FrontError:
-        return  # a token without a family is refused at refresh already
+    family = Family.of(sealed)
     store = front.families
-    if store is None:  # the route exists only with a store
+    if family is None or store is None:  # a token without a family is refused at refresh already
         return
     ends = family.ends(front.front.refresh_window_seconds)
     try:

@@ -36,7 +36,7 @@ from .params import required, single
 from .sealing import SealError, fingerprint
 from .upstream import UpstreamRefused, UpstreamUnavailable
 
-__all__ = ["family_of", "token"]
+__all__ = ["token"]
 
 T = TypeVar("T")
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
@@ -101,7 +101,10 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
         if not set(narrowed) <= set(scopes):
             raise InvalidScope("A refresh cannot add scopes", reason="refresh_wider_scope")
         scopes = narrowed
-    family = family_of(sealed)
+    family = Family.of(sealed)
+    if family is None:
+        # Sealed before the window existed (for 90 days): refused, so every token has a window.
+        raise InvalidGrant("The refresh token is invalid or expired", reason="refresh_no_family")
     window_ends = family.ends(front.front.refresh_window_seconds)
     if front.sealer.now() >= window_ends:
         # The window as configured now, should it have been shortened since this token was sealed.
@@ -115,14 +118,6 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
     if not tokens.get("refresh_token"):
         tokens["refresh_token"] = sealed["rt"]  # RFC 6749 §6: the old one stays valid when none is issued
     return _answer(front, tokens, client_id, scopes, family.next())
-
-
-def family_of(sealed: dict[str, Any]) -> Family:
-    """The sealed token's family; a token sealed before families existed has none and is refused."""
-    fields = (sealed.get("fm"), sealed.get("fs"), sealed.get("gn"))
-    if not (isinstance(fields[0], str) and isinstance(fields[1], int) and isinstance(fields[2], int)):
-        raise InvalidGrant("The refresh token is invalid or expired", reason="refresh_no_family")
-    return Family(id=fields[0], started=fields[1], generation=fields[2])
 
 
 async def _reuse_check(step: Callable[[], T]) -> T:
