@@ -80,6 +80,26 @@ def front_stack() -> Iterator[FrontStack]:
                     os.environ[name] = value
 
 
+@pytest.fixture(scope="session")
+def table_url() -> Iterator[str]:
+    """Azurite's Table Storage, for the front's refresh-token store."""
+    from tests.azurite_table import azurite_table
+
+    with azurite_table() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stored(front_stack: FrontStack, table_url: str) -> Iterator[FrontStack]:
+    """An instance of the front with the token store on, on the provider's clock."""
+    server, thread, origin, env = start_front(front_stack.idp, clock=front_stack.clock, OAUTH_FRONT_TOKEN_STORE=table_url)
+    try:
+        yield FrontStack(idp=front_stack.idp, clock=front_stack.clock, origin=origin, env=env)
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_test_clients() -> Iterator[None]:
     """The tests' own HTTP clients log each URL at INFO, and a browser's URLs carry codes and sealed

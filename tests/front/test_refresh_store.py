@@ -15,7 +15,6 @@ import pytest
 
 from front.families import Family, FamilyReused, FamilyRevoked
 from front.table_store import TableFamilyStore
-from tests.azurite_table import azurite_table
 from tests.log_capture import SuiteLog
 
 from .conftest import FrontStack, start_front
@@ -24,21 +23,6 @@ from .test_refresh_window import refresh, sealed_payload
 
 REUSED = "The refresh token was already used; its sign-in is revoked, sign in again"
 REVOKED = "The refresh token is revoked; sign in again"
-
-
-@pytest.fixture(scope="module")
-def table_url() -> Iterator[str]:
-    with azurite_table() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def stored(front_stack: FrontStack, table_url: str) -> Iterator[FrontStack]:
-    """An instance of the front with the store on, on the provider's clock."""
-    server, thread, origin, env = start_front(front_stack.idp, clock=front_stack.clock, OAUTH_FRONT_TOKEN_STORE=table_url)
-    yield FrontStack(idp=front_stack.idp, clock=front_stack.clock, origin=origin, env=env)
-    server.should_exit = True  # type: ignore[attr-defined]
-    thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +222,23 @@ def test_with_the_store_unreachable_refresh_and_revocation_are_503(store_down: F
 
 
 # -- the managed identity, as on Azure ----------------------------------------------------------
+
+
+def test_the_typescript_sdk_refreshes_and_steps_up_with_the_store_on(stored: FrontStack) -> None:
+    # A real client against reuse detection: it must always present its newest refresh token.
+    from .test_typescript_sdk import drive
+
+    stored.idp.access_token_lifetime = 8
+    stored.clock.offset = -60.0  # tokens really expire 8 s after issue, the server's leeway included
+
+    results, _ = drive(stored, "--expire")
+
+    signed_in, after_expiry, step_up = results
+    assert signed_in == {"step": "signed-in", "tools": ["add", "get_me"], "add": {"result": 5}}
+    assert after_expiry["add"] == {"result": 5} and after_expiry["renewed"] is True
+    assert after_expiry["authorizations"] == 1
+    assert "POST /oauth/token" in after_expiry["requests"] and "GET /oauth/authorize" not in after_expiry["requests"]
+    assert step_up["subtract"] == {"result": 4} and step_up["authorizations"] == 2
 
 
 def test_the_managed_identity_credential_gets_a_storage_token(front_stack: FrontStack) -> None:
