@@ -18,6 +18,7 @@ names Azurite on loopback, which takes its public, documented development accoun
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -99,6 +100,9 @@ class TableFamilyStore:
     """`front.families.FamilyStore` on one table. Blocking: callers run it off the event loop."""
 
     def __init__(self, endpoint: str, *, managed_identity: str | None, table_name: str = TABLE_NAME) -> None:
+        # azure-core logs every request's URL (a family id in the path) at INFO: keep the app's log to
+        # its own lines ("Configure logging in the Azure libraries for Python").
+        logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
         self._service = _service(endpoint, managed_identity)
         self._table_name = table_name
         self._table: TableClient | None = None

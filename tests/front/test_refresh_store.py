@@ -60,6 +60,8 @@ def test_a_replayed_refresh_token_revokes_its_family_the_newest_token_too(stored
     for response in (newest, again):
         expect_token_error(response, 400, "invalid_grant", REVOKED)
         expect_refusal(suite_log, response, "token", "invalid_grant", "refresh_revoked")
+    # The Table SDK's own request lines (a family id in each URL) stay out of the app's log (INFO and up).
+    assert [line for line in suite_log.lines_with("oauthfrontrefreshfamilies") if " DEBUG " not in line] == []
 
 
 def test_another_sign_in_of_the_same_client_is_its_own_family(stored: FrontStack, client_id: str) -> None:
@@ -257,3 +259,4 @@ def test_the_managed_identity_credential_gets_a_storage_token(front_stack: Front
     claims = jwt.decode(token.token, options={"verify_signature": False})
     assert claims["aud"] == "https://storage.azure.com"
     assert abs(token.expires_on - claims["exp"]) <= 5  # MSAL gives expires_in; the two clocks agree
+
