@@ -105,6 +105,22 @@ def test_two_instances_redeeming_one_generation_cannot_both_win(table_url: str) 
             first_instance.claim(family.next(), 2_000_000)
 
 
+def test_two_refreshes_of_one_token_at_once_are_one_success_and_one_replay(stored: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = tokens_for(stored, client_id)["refresh_token"]
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: refresh(stored.origin, client_id, token), range(2)))
+
+    # Whichever order the two instances' reads and writes interleave in, one wins and the other is a replay.
+    winner, loser = sorted(answers, key=lambda response: response.status_code)
+    assert winner.status_code == 200
+    expect_token_error(loser, 400, "invalid_grant", REUSED)
+    expect_refusal(suite_log, loser, "token", "invalid_grant", "refresh_reused")
+    expect_token_error(refresh(stored.origin, client_id, winner.json()["refresh_token"]), 400, "invalid_grant", REVOKED)
+
+
 # -- RFC 7009 revocation ----------------------------------------------------------------------
 
 
