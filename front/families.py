@@ -21,9 +21,8 @@ This module is the pure part: the decision on a stored record. `front/table_stor
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 __all__ = [
     "Claim",
@@ -50,14 +49,6 @@ class Family:
     def start(cls, now: float) -> Family:
         # 128 random bits: a family id is never guessed (RFC 6749 §10.10).
         return cls(id=secrets.token_urlsafe(16), started=int(now), generation=0)
-
-    @classmethod
-    def of(cls, sealed: Mapping[str, Any]) -> Family | None:
-        """The family a sealed refresh token names; None for one sealed before families existed."""
-        family, started, generation = sealed.get("fm"), sealed.get("fs"), sealed.get("gn")
-        if not isinstance(family, str) or type(started) is not int or type(generation) is not int:
-            return None
-        return cls(id=family, started=started, generation=generation)
 
     def next(self) -> Family:
         return Family(id=self.id, started=self.started, generation=self.generation + 1)

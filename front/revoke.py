@@ -8,17 +8,17 @@ is the issuer's own: the front cannot revoke it (it lives out its hour, as Entra
 from __future__ import annotations
 
 import hmac
-from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, refusal_json
 from .context import Front
-from .errors import FrontError, InvalidGrant, InvalidRequest, TemporarilyUnavailable, UnsupportedTokenType
-from .families import Family, StoreUnavailable
-from .params import required, single
+from .errors import FrontError, InvalidGrant, TemporarilyUnavailable, UnsupportedTokenType
+from .families import StoreUnavailable
+from .params import form, required, single
+from .sealed import SealedRefresh
 from .sealing import SealError, fingerprint
 
 __all__ = ["revoke"]
@@ -26,27 +26,20 @@ __all__ = ["revoke"]
 
 async def revoke(front: Front, request: Request, body: bytes) -> Response:
     try:
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            # RFC 7009 §2.1: the request is form-encoded.
-            raise InvalidRequest("Send application/x-www-form-urlencoded", reason="not_form")
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=32)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidRequest("The body is not a form", reason="bad_form") from exc
+        pairs = form(request.headers.get("content-type", ""), body)
         token = required(pairs, "token")
         hint = single(pairs, "token_type_hint")
         client_id = required(pairs, "client_id")  # public clients identify themselves (RFC 7009 §2.1)
         await _revoke(front, token, hint, client_id)
     except FrontError as error:
-        log_refusal("revoke", error, request.state.correlation_id)
-        return error_json(error, OPEN_CORS)
+        return refusal_json("revoke", error, request.state.correlation_id, OPEN_CORS)
     # RFC 7009 §2.2: 200 whether or not the token was valid; the body is ignored by the client.
     return Response(status_code=200, headers={**NO_STORE, **OPEN_CORS})
 
 
 async def _revoke(front: Front, token: str, hint: str | None, client_id: str) -> None:
     try:
-        sealed = front.sealer.open("refresh", token)
+        sealed = front.sealer.open_value(SealedRefresh, token)
     except SealError as exc:
         if hint == "access_token":
             # RFC 7009 §2.2.1: the access tokens are the issuer's, and the front cannot revoke them.
@@ -54,11 +47,11 @@ async def _revoke(front: Front, token: str, hint: str | None, client_id: str) ->
         # RFC 7009 §2.2: an invalid token (unknown, expired, tampered) is no error.
         return
     # RFC 7009 §2.1: the token must have been issued to the client asking.
-    if not isinstance(sealed.get("cf"), str) or not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
+    if not hmac.compare_digest(sealed.client_fingerprint, fingerprint(client_id)):
         raise InvalidGrant("The token was issued to another client", reason="revoke_other_client")
-    family = Family.of(sealed)
+    family = sealed.family
     store = front.families
-    if family is None or store is None:  # a token without a family is refused at refresh already
+    if store is None:  # the route exists only with a store
         return
     ends = family.ends(front.front.refresh_window_seconds)
     try:

@@ -65,11 +65,7 @@ class ManagedIdentityTokenCredential:
             raise ValueError("one scope, the storage resource's /.default")
         with self._lock:
             if self._client is None:
-                managed = (
-                    msal.SystemAssignedManagedIdentity()
-                    if self._identity == "system"
-                    else msal.UserAssignedManagedIdentity(client_id=self._identity)
-                )
+                managed = msal.UserAssignedManagedIdentity(client_id=self._identity)
                 self._client = msal.ManagedIdentityClient(managed, http_client=requests.Session())
             client = self._client
         # A managed identity's token is asked for by resource, not by scope.

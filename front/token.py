@@ -12,27 +12,26 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, refusal_json
 from .context import Front
 from .errors import (
     FrontError,
     InvalidGrant,
-    InvalidRequest,
     InvalidScope,
     TemporarilyUnavailable,
     UnsupportedGrantType,
     UpstreamError,
 )
 from .families import Family, FamilyReused, FamilyRevoked, StoreUnavailable
-from .params import required, single
+from .params import form, required, single
+from .sealed import SealedCode, SealedRefresh
 from .sealing import SealError, fingerprint
 from .upstream import UpstreamRefused, UpstreamUnavailable
 
@@ -41,17 +40,12 @@ __all__ = ["token"]
 T = TypeVar("T")
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+Bound = TypeVar("Bound", SealedCode, SealedRefresh)
 
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
     try:
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            # RFC 6749 §3.2: the token request is form-encoded.
-            raise InvalidRequest("Send application/x-www-form-urlencoded", reason="not_form")
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=32)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidRequest("The body is not a form", reason="bad_form") from exc
+        pairs = form(request.headers.get("content-type", ""), body)
         place = front.place(request)
         front.check_resource(single(pairs, "resource"), place)
         grant_type = single(pairs, "grant_type")
@@ -63,8 +57,7 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
-        log_refusal("token", error, request.state.correlation_id)
-        return error_json(error, OPEN_CORS)
+        return refusal_json("token", error, request.state.correlation_id, OPEN_CORS)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 
@@ -73,27 +66,27 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
     redirect_uri = required(pairs, "redirect_uri")
     verifier = required(pairs, "code_verifier")
     # RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
-    sealed = _open_bound(front, "code", code, client_id)
-    if sealed["rd"] != redirect_uri:
+    sealed = _open_bound(front, SealedCode, code, client_id)
+    if sealed.redirect_uri != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the authorization request's", reason="redirect_uri_mismatch")
     # RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the code_challenge.
-    if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed["ch"]):
+    if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed.code_challenge):
         raise InvalidGrant("The code_verifier does not match the code_challenge", reason="pkce_mismatch")
     # The issuer's code is single use: a replayed sealed code fails there (AADSTS54005).
     tokens = await _upstream(
         front.upstream.redeem,
-        code=sealed["uc"],
-        redirect_uri=sealed["cb"],
-        code_verifier=sealed["uv"],
-        scope=front.upstream_scope(sealed["sc"]),
+        code=sealed.upstream_code,
+        redirect_uri=sealed.callback_url,
+        code_verifier=sealed.upstream_verifier,
+        scope=front.upstream_scope(list(sealed.scopes)),
     )
-    return _answer(front, tokens, client_id, sealed["sc"], Family.start(front.sealer.now()))
+    return _answer(front, tokens, client_id, list(sealed.scopes), Family.start(front.sealer.now()))
 
 
 async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
     # RFC 6749 §6 / RFC 9700 §4.14.2: a refresh token is bound to the client it was issued to.
-    sealed = _open_bound(front, "refresh", required(pairs, "refresh_token"), client_id)
-    scopes: list[str] = sealed["sc"]
+    sealed = _open_bound(front, SealedRefresh, required(pairs, "refresh_token"), client_id)
+    scopes = list(sealed.scopes)
     asked = single(pairs, "scope")
     if asked is not None:
         # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
@@ -101,22 +94,19 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
         if not set(narrowed) <= set(scopes):
             raise InvalidScope("A refresh cannot add scopes", reason="refresh_wider_scope")
         scopes = narrowed
-    family = Family.of(sealed)
-    if family is None:
-        # Sealed before the window existed (for 90 days): refused, so every token has a window.
-        raise InvalidGrant("The refresh token is invalid or expired", reason="refresh_no_family")
+    family = sealed.family
     window_ends = family.ends(front.front.refresh_window_seconds)
     if front.sealer.now() >= window_ends:
         # The window as configured now, should it have been shortened since this token was sealed.
         raise InvalidGrant("The sign-in is older than the refresh window; sign in again", reason="refresh_window_ended")
     store = front.families
     claim = await _reuse_check(lambda: store.claim(family, window_ends)) if store is not None else None
-    tokens = await _upstream(front.upstream.refresh, refresh_token=sealed["rt"], scope=front.upstream_scope(scopes))
+    tokens = await _upstream(front.upstream.refresh, refresh_token=sealed.upstream_refresh_token, scope=front.upstream_scope(scopes))
     if store is not None and claim is not None:
         # Only after the issuer answered: a failed refresh leaves the client's token the newest.
         await _reuse_check(lambda: store.advance(claim))
     if not tokens.get("refresh_token"):
-        tokens["refresh_token"] = sealed["rt"]  # RFC 6749 §6: the old one stays valid when none is issued
+        tokens["refresh_token"] = sealed.upstream_refresh_token  # RFC 6749 §6: the old one stays valid when none is issued
     return _answer(front, tokens, client_id, scopes, family.next())
 
 
@@ -134,14 +124,15 @@ async def _reuse_check(step: Callable[[], T]) -> T:
         raise TemporarilyUnavailable("The token store is unavailable; retry shortly", reason="store_unavailable") from exc
 
 
-def _open_bound(front: Front, purpose: Literal["code", "refresh"], value: str, client_id: str) -> dict[str, Any]:
+def _open_bound(front: Front, kind: type[Bound], value: str, client_id: str) -> Bound:
     """A sealed code or refresh token, opened and checked to belong to `client_id`; else invalid_grant."""
+    purpose = kind.PURPOSE
     what = "code" if purpose == "code" else "refresh token"
     try:
-        sealed = front.sealer.open(purpose, value)
+        sealed = front.sealer.open_value(kind, value)
     except SealError as exc:
         raise InvalidGrant(f"The {what} is invalid or expired", reason=f"{purpose}_{exc.reason}") from exc
-    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
+    if not hmac.compare_digest(sealed.client_fingerprint, fingerprint(client_id)):
         raise InvalidGrant(f"The {what} was issued to another client", reason=f"{purpose}_other_client")
     return sealed
 
@@ -167,13 +158,9 @@ def _answer(front: Front, tokens: dict[str, Any], client_id: str, scopes: list[s
     answer["scope"] = tokens["scope"] if isinstance(tokens.get("scope"), str) else " ".join(scopes)
     upstream_refresh = tokens.get("refresh_token")
     if isinstance(upstream_refresh, str) and upstream_refresh:
-        answer["refresh_token"] = front.sealer.seal(
-            "refresh",
-            {
-                "rt": upstream_refresh, "cf": fingerprint(client_id), "sc": scopes,
-                "fm": family.id, "fs": family.started, "gn": family.generation,
-            },
-            None,
-            until=family.ends(front.front.refresh_window_seconds),
+        refresh = SealedRefresh(
+            upstream_refresh_token=upstream_refresh, client_fingerprint=fingerprint(client_id), scopes=tuple(scopes),
+            family_id=family.id, family_started=family.started, generation=family.generation,
         )
+        answer["refresh_token"] = front.sealer.seal_value(refresh, None, until=family.ends(front.front.refresh_window_seconds))
     return answer

@@ -49,14 +49,14 @@ def start_front(
     """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port.
 
     With `clock`, the front reads its time there (sealed expiries, the refresh window)."""
+    from app_factory import build_app
     from auth import Settings
-    from edge import build_asgi_app
     from front.settings import FrontSettings
 
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_asgi_app(settings, None, front, front_clock=clock))
+    server, thread, port = serve(build_app(settings, None, front, front_clock=clock))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 
