@@ -53,8 +53,10 @@ def test_two_workers_leaks_and_duplicates_fail_the_audit_run_in_the_controller(t
         (tmp_path / name).write_text(textwrap.dedent(source))
 
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile", "-rf"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": REPO}, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "xdist", "-n", "2", "--dist", "loadfile", "-rf"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        # Only xdist among the installed plugins: the others (hypothesis, anyio) cost a second a process here.
+        env={**os.environ, "PYTHONPATH": REPO, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )
 
     out = run.stdout
