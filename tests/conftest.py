@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.support import REPO, FunctionHost, JwksServer, SigningKey, entra_env
+from tests.support import REPO, FunctionHost, JwksServer, SigningKey, UvicornServer, entra_env, uvicorn_server
 
 pytest_plugins = ["tests.log_capture"]
 
@@ -48,3 +48,15 @@ def host(function_app_module: ModuleType) -> Iterator[FunctionHost]:
     function_host = FunctionHost(function_app_module.app)
     yield function_host
     function_host.close()
+
+
+@pytest.fixture(scope="session")
+def entra_uvicorn(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
+    """`uvicorn function_app:asgi_app` with the session's Entra settings, as the README runs it.
+
+    Shared by every module that needs exactly these settings: one start a session (a worker,
+    with pytest-xdist) instead of one a module. Tests tell their own lines in its output apart
+    by correlation id, never by the output being theirs alone.
+    """
+    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-entra"))) as running:
+        yield running

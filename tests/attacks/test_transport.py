@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -11,21 +10,17 @@ import pytest
 from tests.support import (
     CHALLENGE_SCOPES,
     MCP_HEADERS,
-    JwksServer,
     SigningKey,
     UvicornServer,
     call_tool,
-    entra_env,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-attacks"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 def auth_failure_lines(server: UvicornServer, correlation_id: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import azure.functions as func
@@ -22,15 +21,12 @@ from tests.support import (
     TENANT_ID,
     FunctionHost,
     InvocationContext,
-    JwksServer,
     SigningKey,
     UvicornServer,
     app_claims,
     call_tool,
-    entra_env,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 IDENTITIES = 20
@@ -79,9 +75,8 @@ def check_answers(order: list[int], people: list[tuple[str, dict[str, Any]]], an
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-concurrency"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 def test_200_concurrent_get_me_over_uvicorn_each_name_their_own_caller(server: UvicornServer, signing_key: SigningKey):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import JwksServer, SigningKey, entra_env, mint, serve_on, user_claims, uvicorn_server
+from tests.support import SigningKey, UvicornServer, mint, serve_on, user_claims
 
 from .proxy import BearerProxy
 
@@ -37,14 +37,13 @@ def _installed() -> Path:
 
 
 @pytest.fixture(scope="module")
-def proxy_url(jwks_server: JwksServer, signing_key: SigningKey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def proxy_url(entra_uvicorn: UvicornServer, signing_key: SigningKey) -> Iterator[str]:
     token = mint(signing_key, user_claims(scp="calculator.add calculator.subtract"))
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-conformance"))) as server:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        with serve_on(BearerProxy(server.url, token), sock):
-            yield f"http://127.0.0.1:{port}/mcp"
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    with serve_on(BearerProxy(entra_uvicorn.url, token), sock):
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 def test_the_official_conformance_suite_passes_but_for_the_listed_features(proxy_url: str, tmp_path: Path):

@@ -4,13 +4,12 @@ answer at once, never uvicorn's 500, and no traceback in the server's log."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.parity.cases import HUGE
-from tests.support import JwksServer, SigningKey, UvicornServer, entra_env, mint, user_claims, uvicorn_server
+from tests.support import SigningKey, UvicornServer, mint, user_claims
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -20,9 +19,8 @@ META = {
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-listen"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 def _post(server: UvicornServer, token: str, method: str, params: dict[str, object], name: str | None = None) -> httpx.Response:

@@ -13,20 +13,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from tests.nodeclient import ensure_node_modules
-from tests.support import JwksServer, SigningKey, app_claims, entra_env, mint, user_claims, uvicorn_server
+from tests.support import SigningKey, UvicornServer, app_claims, mint, user_claims
 
 INSPECTOR_PACKAGE = os.path.join("node_modules", "@modelcontextprotocol", "inspector-cli")
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-node"))) as running:
-        yield f"{running.url}/mcp"
+def server(entra_uvicorn: UvicornServer) -> str:
+    return f"{entra_uvicorn.url}/mcp"
 
 
 def _typescript_client(url: str, token: str) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,24 +15,21 @@ from tests.support import (
     ISSUER_V2,
     MCP_HEADERS,
     TENANT_ID,
-    JwksServer,
     SigningKey,
+    UvicornServer,
     app_claims,
-    entra_env,
     list_tools,
     mcp_client,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-e2e"))) as running:
-        yield running.url
+def server(entra_uvicorn: UvicornServer) -> str:
+    return entra_uvicorn.url
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -22,14 +22,11 @@ from hypothesis import strategies as st
 from tests.support import (
     MCP_HEADERS,
     FunctionHost,
-    JwksServer,
     SigningKey,
     UvicornServer,
     call_tool,
-    entra_env,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 MAX_BODY = 1024 * 1024
@@ -173,9 +170,8 @@ def test_a_body_of_exactly_1_mib_is_parsed(host: FunctionHost, token: str):
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-fuzz"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 @pytest.mark.parametrize("declare_length", [True, False], ids=["content-length", "chunked"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import azure.functions as func
 import httpx
@@ -24,14 +23,12 @@ from tests.support import (
     PUBLIC_HOST,
     FunctionHost,
     InvocationContext,
-    JwksServer,
     SigningKey,
     UvicornServer,
     entra_env,
     free_port,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 def invoke(host: FunctionHost, headers: dict[str, str]) -> tuple[func.HttpResponse, str]:
@@ -97,9 +94,8 @@ def test_keys_unavailable_logs_one_line_with_its_reason(suite_log: SuiteLog):
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-logs"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 def uvicorn_auth_lines(server: UvicornServer, correlation_id: str) -> list[str]:

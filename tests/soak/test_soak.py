@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,16 +21,13 @@ import pytest
 from tests.log_capture import report
 from tests.support import (
     MCP_HEADERS,
-    JwksServer,
     SigningKey,
     UvicornServer,
     app_claims,
     call_tool,
-    entra_env,
     list_tools,
     mint,
     user_claims,
-    uvicorn_server,
 )
 
 CALLS = int(os.environ.get("SOAK_CALLS", "20000"))
@@ -126,9 +122,8 @@ async def drive(url: str, people: list[tuple[str, dict[str, Any]]], first: int, 
 
 
 @pytest.fixture(scope="module")
-def server(jwks_server: JwksServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UvicornServer]:
-    with uvicorn_server(entra_env(jwks_server.url), str(tmp_path_factory.mktemp("uvicorn-soak"))) as running:
-        yield running
+def server(entra_uvicorn: UvicornServer) -> UvicornServer:
+    return entra_uvicorn
 
 
 @pytest.mark.soak
