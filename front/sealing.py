@@ -90,6 +90,25 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def _is_canonical(sealed: str) -> bool:
+    """True when `sealed` is exactly the encoding Fernet writes: url-safe base64 with its padding.
+
+    Fernet's decoder is lenient (it skips characters outside the alphabet, takes `+/` for `-_`,
+    ignores bits after the last byte and anything after the padding), so one sealed value would
+    have many spellings that all open. Each must have one (RFC 4648 §3.5: decoders MAY reject
+    non-canonical encodings, §3.3: and characters outside the alphabet): decode strictly, encode
+    again and demand the same characters.
+    """
+    if not sealed.isascii():
+        return False
+    spelled = sealed.encode("ascii")
+    try:
+        raw = base64.b64decode(spelled, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return base64.urlsafe_b64encode(raw) == spelled
+
+
 def fingerprint(value: str) -> str:
     """A short, one-way binding of a value (a client id) inside sealed payloads."""
     return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:18]).decode()
@@ -113,11 +132,11 @@ class Sealer:
         return self._fernet.encrypt(payload).decode("ascii")
 
     def open(self, purpose: Purpose, sealed: str | None) -> dict[str, Any]:
-        if not sealed or len(sealed) > _MAX_SEALED_CHARS:
+        if not sealed or len(sealed) > _MAX_SEALED_CHARS or not _is_canonical(sealed):
             raise Unreadable
         try:
             payload = json.loads(self._fernet.decrypt(sealed.encode("ascii")))
-        except (InvalidToken, UnicodeEncodeError, ValueError) as exc:
+        except (InvalidToken, ValueError) as exc:
             raise Unreadable from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("d"), dict):
             raise Unreadable
