@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import InvalidRequest
 
-__all__ = ["required", "single"]
+__all__ = ["is_form", "required", "single"]
 
 Pairs = list[tuple[str, str]]
 
@@ -23,3 +23,17 @@ def required(pairs: Pairs, name: str) -> str:
     if value is None:
         raise InvalidRequest(f"{name} is required", reason=f"missing_{name}")
     return value
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def is_form(content_type: str | None) -> bool:
+    """True when the media type is exactly application/x-www-form-urlencoded, parameters allowed.
+
+    RFC 9110 §8.3.1: `media-type = type "/" subtype parameters`, case-insensitive, each parameter
+    after OWS ";" OWS. Matching a prefix would take `application/x-www-form-urlencoded-evil`."""
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip(" \t")
+    return media_type.lower() == FORM

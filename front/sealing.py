@@ -25,6 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from auth.errors import Failure
 
 __all__ = [
+    "MAX_SEALED_CHARS",
     "Expired",
     "Purpose",
     "SealError",
@@ -34,10 +35,12 @@ __all__ = [
     "WrongPurpose",
     "fingerprint",
     "key_problem",
+    "sealed_length",
 ]
 
 Purpose = Literal["client", "consent", "state", "code", "refresh", "remember"]
-_MAX_SEALED_CHARS = 8192
+#: The longest sealed value `open` reads: what a client id, a form field or a cookie may carry.
+MAX_SEALED_CHARS = 8192
 
 
 class SealedPayload(Protocol):
@@ -109,6 +112,11 @@ def _is_canonical(sealed: str) -> bool:
     return base64.urlsafe_b64encode(raw) == spelled
 
 
+def sealed_length(value: str) -> int:
+    """The bytes `value` takes inside a sealed payload (JSON with ASCII escapes), quotes excluded."""
+    return len(json.dumps(value)) - 2
+
+
 def fingerprint(value: str) -> str:
     """A short, one-way binding of a value (a client id) inside sealed payloads."""
     return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:18]).decode()
@@ -132,7 +140,7 @@ class Sealer:
         return self._fernet.encrypt(payload).decode("ascii")
 
     def open(self, purpose: Purpose, sealed: str | None) -> dict[str, Any]:
-        if not sealed or len(sealed) > _MAX_SEALED_CHARS or not _is_canonical(sealed):
+        if not sealed or len(sealed) > MAX_SEALED_CHARS or not _is_canonical(sealed):
             raise Unreadable
         try:
             payload = json.loads(self._fernet.decrypt(sealed.encode("ascii")))
