@@ -25,7 +25,7 @@ from tests.log_capture import SuiteLog
 
 from .browser import Browser, read_form
 from .conftest import REDIRECT_URI, FrontStack
-from .flows import authorize_url, new_verifier, query_of, register
+from .flows import authorize_url, new_verifier, query_of, register, tokens_for
 from .sdk import remember_sealed
 
 FUZZ = settings(
@@ -41,6 +41,7 @@ FUZZED_PATHS = {
     "/oauth/callback",
     "/oauth/token",
     "/oauth/register",
+    "/oauth/revoke",  # served with the token store on
 }
 CSRF_COOKIE = "__Host-mcp-front-csrf"
 REMEMBER_COOKIE = "__Host-mcp-front-consent"
@@ -68,7 +69,6 @@ def pieces(front_stack: FrontStack) -> Pieces:
     consent = browser.request("GET", url)
     form = read_form(consent.text)
     netloc = urlsplit(front_stack.origin).netloc
-    csrf_cookie = browser.cookies[netloc][CSRF_COOKIE]
     approved = browser.request("POST", form.action, data={**form.fields, "decision": "approve"})
     assert approved.status_code == 303
     upstream_state = remember_sealed(query_of(approved.headers["location"])["state"])
@@ -184,14 +184,14 @@ registration_bodies = st.one_of(
 # -- the endpoints ------------------------------------------------------------------------
 
 
-def test_every_front_endpoint_is_fuzzed(front_stack: FrontStack) -> None:
-    """A new front endpoint (revoke, say) must join the fuzzing below, or this fails."""
+def test_every_front_endpoint_is_fuzzed(stored: FrontStack) -> None:
+    """A new front endpoint must join the fuzzing below, or this fails (with every option on)."""
     from auth import Settings
     from front.routes import build_front, front_routes
     from front.settings import FrontSettings
 
-    settings_ = Settings.from_env(front_stack.env)
-    served = set(front_routes(build_front(settings_, FrontSettings.from_env(front_stack.env, settings_), [])))
+    settings_ = Settings.from_env(stored.env)
+    served = set(front_routes(build_front(settings_, FrontSettings.from_env(stored.env, settings_), [])))
 
     assert served == FUZZED_PATHS
 
@@ -289,7 +289,7 @@ def test_register_never_500(front_stack: FrontStack, pieces: Pieces, http: httpx
 
 @FUZZ
 @given(
-    path=st.sampled_from(sorted(FUZZED_PATHS)),
+    path=st.sampled_from(sorted(FUZZED_PATHS - {"/oauth/revoke"})),  # revoke: below, on the instance that serves it
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]),
     query=st.lists(st.tuples(texts, hostile), max_size=3).map(query_string),
     body=raw,
@@ -305,5 +305,48 @@ def test_any_method_query_and_body_on_any_front_path_never_500(
     seen = _lines(no_traceback)
 
     response = http.request(method, f"{pieces.origin}{path}?{query}", content=body, headers=headers)  # type: ignore[arg-type]
+
+    sane(response, no_traceback, seen)
+
+
+@pytest.fixture(scope="module")
+def refresh_token(stored: FrontStack) -> tuple[str, str]:
+    """A client of the instance with the token store, and a live sealed refresh token of it."""
+    client_id = register(stored.origin)
+    return client_id, tokens_for(stored, client_id)["refresh_token"]
+
+
+@FUZZ
+@given(data=st.data())
+def test_revoke_never_500(
+    stored: FrontStack, pieces: Pieces, refresh_token: tuple[str, str], http: httpx.Client, no_traceback: SuiteLog, data: st.DataObject
+) -> None:
+    client_id, token = refresh_token
+    fields = {
+        "token": [token + "==", pieces.transaction, pieces.upstream_state],
+        "token_type_hint": ["refresh_token", "access_token"],
+        "client_id": [client_id, pieces.client_id, "https://127.0.0.1:99999/c"],
+    }
+    body = data.draw(st.one_of(pairs_for(fields, always=("token", "client_id")).map(query_string).map(str.encode), raw))
+    seen = _lines(no_traceback)
+
+    response = http.post(f"{stored.origin}/oauth/revoke", content=body, headers={"Content-Type": data.draw(content_types)})
+
+    sane(response, no_traceback, seen)
+
+
+@FUZZ
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "OPTIONS"]),
+    query=st.lists(st.tuples(texts, hostile), max_size=3).map(query_string),
+    body=raw,
+    content_type=content_types,
+)
+def test_any_method_query_and_body_on_revoke_never_500(
+    stored: FrontStack, http: httpx.Client, no_traceback: SuiteLog, method: str, query: str, body: bytes, content_type: str
+) -> None:
+    seen = _lines(no_traceback)
+
+    response = http.request(method, f"{stored.origin}/oauth/revoke?{query}", content=body, headers={"Content-Type": content_type})
 
     sane(response, no_traceback, seen)

@@ -57,7 +57,7 @@ PAYLOADS: list[Any] = [
         upstream_code="u", upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback",
         client_fingerprint="f", redirect_uri="http://127.0.0.1/cb", code_challenge="c" * 43, scopes=("s",),
     ),
-    SealedRefresh(upstream_refresh_token="r", client_fingerprint="f", scopes=("s",)),
+    SealedRefresh(upstream_refresh_token="r", client_fingerprint="f", scopes=("s",), family_id="family-" + "x" * 13, family_started=1, generation=0),  # a padded length
     RememberedApprovals(approval_keys=("ak",)),  # a length whose sealing is padded
 ]
 
@@ -71,7 +71,7 @@ def _sealed_with_padding_and_both_url_characters(sealer: Sealer, value: Any) -> 
         sealed = sealer.seal_value(value, 60)
         if sealed.endswith("=") and "-" in sealed and "_" in sealed:
             return sealed
-    raise AssertionError("no padded sealing with both url-safe characters in 200 tries")
+    raise AssertionError("no padded sealing with both url-safe characters in 200 tries: change a field's length by 16 so that it pads")
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=list(VARIANTS))
