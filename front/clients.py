@@ -32,8 +32,8 @@ __all__ = [
     "UnknownClient",
     "check_client_id",
     "is_document_client_id",
-    "redirect_uri_problem",
     "redirect_uri_allowed",
+    "redirect_uri_problem",
     "register_client",
     "resolve_client",
 ]
