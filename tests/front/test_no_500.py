@@ -29,7 +29,7 @@ from .flows import authorize_url, new_verifier, query_of, register, tokens_for
 from .sdk import remember_sealed
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
