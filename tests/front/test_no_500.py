@@ -12,7 +12,9 @@ same inputs each run.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -61,8 +63,28 @@ class Pieces:
     resource: str
 
 
+@contextmanager
+def quiet_clients() -> Iterator[None]:
+    """What the autouse _quiet_test_clients does for a test, for a module fixture (set up before it):
+    httpx logs each URL at INFO, and these URLs carry sealed values the log audit would find."""
+    loggers = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
 @pytest.fixture(scope="module")
 def pieces(front_stack: FrontStack) -> Pieces:
+    with quiet_clients():
+        return _pieces(front_stack)
+
+
+def _pieces(front_stack: FrontStack) -> Pieces:
     client_id = register(front_stack.origin)
     browser = Browser()
     url = authorize_url(front_stack, client_id, new_verifier())
@@ -312,8 +334,9 @@ def test_any_method_query_and_body_on_any_front_path_never_500(
 @pytest.fixture(scope="module")
 def refresh_token(stored: FrontStack) -> tuple[str, str]:
     """A client of the instance with the token store, and a live sealed refresh token of it."""
-    client_id = register(stored.origin)
-    return client_id, tokens_for(stored, client_id)["refresh_token"]
+    with quiet_clients():
+        client_id = register(stored.origin)
+        return client_id, tokens_for(stored, client_id)["refresh_token"]
 
 
 @FUZZ
