@@ -11,8 +11,10 @@ param environmentName string
 // Regions that offer the Flex Consumption plan (FC1). Flex hosts Python 3.11 in each of them;
 // a region outside this list is refused here, before anything is created, because a Flex app
 // cannot be created there. The list is Microsoft's Flex Consumption quickstart's (Azure-Samples,
-// functions-quickstart-python-http-azd), less its canary region. Re-check it, signed in, with:
-//   az functionapp list-flexconsumption-locations --runtime python --runtime-version 3.11 --query "[].name" -o tsv
+// functions-quickstart-python-http-azd), less its canary region. Re-check it, signed in: the
+// regions that offer Python on Flex, then the Python versions of one region:
+//   az functionapp list-flexconsumption-locations --runtime python --query "[].name" -o tsv
+//   az functionapp list-flexconsumption-runtimes --location westeurope --runtime python -o table
 @description('Azure region. Only regions where Flex Consumption offers Python 3.11 are accepted.')
 @allowed([
   'australiaeast'

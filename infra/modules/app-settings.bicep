@@ -54,7 +54,14 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' existing = {
 }
 
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  //checkov:skip=CKV_AZURE_13:EasyAuth is off on purpose (app.bicep, authsettingsV2); this resource is the app settings
+  //checkov:skip=CKV_AZURE_63:Reads the web config (siteConfig); this resource is the app settings, which have no such property
+  //checkov:skip=CKV_AZURE_65:Reads the web config (siteConfig); this resource is the app settings, which have no such property
+  //checkov:skip=CKV_AZURE_66:Reads the web config (siteConfig); this resource is the app settings, which have no such property
   parent: functionApp
+  //checkov:skip=CKV_AZURE_80:Reads the web config (siteConfig); this resource is the app settings, which have no such property
+  //checkov:skip=CKV_AZURE_88:Reads the web config (siteConfig); this resource is the app settings, which have no such property
+  //checkov:skip=CKV_AZURE_222:Reads the web config (siteConfig); this resource is the app settings, which have no such property
   name: 'appsettings'
   properties: {
     // The platform's. On Flex Consumption the runtime and its version live in functionAppConfig,
@@ -67,12 +74,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     // Entra-authenticated ingestion as the same identity (the component has DisableLocalAuth).
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-    // Issue 16, 4.8: on Python 3.12 and earlier the worker's own packages (azure-functions, grpc,
-    // protobuf...) are found before the app's unless this is 1. With 1 the app's packages, the
-    // exact pins of requirements.txt that the tests ran, load first, so a deploy runs what the
-    // tests ran ("App settings reference for Azure Functions: PYTHON_ISOLATE_WORKER_DEPENDENCIES";
-    // Azure Functions Python worker wiki, "Python Packages Loading Order and Sys Path"). It has no
-    // effect from Python 3.13, where the worker always isolates its dependencies.
+    // Issue 16, 4.8: on Python <= 3.12 the worker's own packages (azure-functions, protobuf...)
+    // load before the app's unless this is 1; with 1 the pins of requirements.txt that the tests
+    // ran load first (Azure Functions app settings reference; Python worker wiki, "Python Packages
+    // Loading Order and Sys Path"). No effect from 3.13, which always isolates them.
     PYTHON_ISOLATE_WORKER_DEPENDENCIES: '1'
 
     // Settings.from_env (auth/settings.py). Left to the code's defaults, so not set:
@@ -86,12 +91,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OAUTH_ALLOWED_TENANTS: allowedTenants
     MCP_ALLOWED_ORIGINS: allowedOrigins
 
-    // FrontSettings.from_env (front/settings.py). Not set: OAUTH_FRONT_CLIENT_SECRET (the
-    // identity's federated credential instead: no secret), OAUTH_FRONT_AUTHORIZATION_ENDPOINT and
-    // OAUTH_FRONT_TOKEN_ENDPOINT (derived from an Entra issuer), OAUTH_FRONT_ASSERTION_AUDIENCE (the
-    // public cloud's default, the only cloud the Graph Bicep extension deploys to) and
-    // OAUTH_FRONT_DEV_MODE (local development only).
-    // Empty rather than 'off' when off: function_app.py then never imports the front (cold start).
+    // FrontSettings.from_env (front/settings.py); not set: the client secret (a federated
+    // credential instead), the endpoints (derived from the issuer), the assertion audience (the
+    // public cloud's default) and dev mode (local only): tests/infra/test_app_settings.py.
+    // OAUTH_FRONT empty rather than 'off': function_app.py then never imports the front.
     OAUTH_FRONT: enableOAuthFront ? 'on' : ''
     OAUTH_FRONT_CLIENT_ID: enableOAuthFront ? frontAppId : ''
     OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID: enableOAuthFront ? identityClientId : ''

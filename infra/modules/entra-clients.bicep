@@ -64,19 +64,19 @@ resource front 'Microsoft.Graph/applications@v1.0' = if (enableOAuthFront) {
       resourceAccess: delegatedScopes
     }
   ]
+}
 
-  // "Configure an application to trust a managed identity" (Microsoft Entra workload identity):
-  // issuer the tenant's v2.0 authority, subject the identity's object id, audience the public
-  // cloud's token-exchange audience (the Graph Bicep extension deploys in the public cloud only).
-  resource functionAppIdentity 'federatedIdentityCredentials@v1.0' = {
-    name: '${front.uniqueName}/function-app-identity'
-    description: 'The function app\'s user-assigned identity signs the OAuth front\'s client assertions'
-    issuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
-    subject: identityPrincipalId
-    audiences: [
-      'api://AzureADTokenExchange'
-    ]
-  }
+// "Configure an application to trust a managed identity" (Microsoft Entra workload identity):
+// issuer the tenant's v2.0 authority, subject the identity's object id, audience the public
+// cloud's token-exchange audience (the Graph Bicep extension deploys in the public cloud only).
+resource frontTrustsIdentity 'Microsoft.Graph/applications/federatedIdentityCredentials@v1.0' = if (enableOAuthFront) {
+  name: '${front.uniqueName}/function-app-identity'
+  description: 'The function app\'s user-assigned identity signs the OAuth front\'s client assertions'
+  issuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  subject: identityPrincipalId
+  audiences: [
+    'api://AzureADTokenExchange'
+  ]
 }
 
 resource frontServicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = if (enableOAuthFront) {

@@ -1,0 +1,152 @@
+"""The app settings the template sets and those the code reads agree, name by name.
+
+The code's names are not listed here: they are recorded by handing Settings.from_env and
+FrontSettings.from_env a Mapping that notes every name asked for, under configurations that take
+each path (single tenant, multi-tenant, Okta-like issuer; front on). So a setting added to the code,
+or renamed, fails this test until the template sets it or this file says why it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from auth import ConfigError, Settings
+from front.settings import FrontSettings
+
+#: The platform's own settings, which the code never reads (infra/modules/app-settings.bicep says why each).
+PLATFORM = frozenset({
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__credential",
+    "AzureWebJobsStorage__clientId",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
+})
+#: Read by the code, deliberately left unset by the template, each for a reason.
+UNSET = {
+    "OAUTH_SCOPE_PREFIX": "the default, {first App ID URI}/, is right for Entra",
+    "OAUTH_METADATA_URL": "the default, {issuer}/.well-known/openid-configuration, is Entra's",
+    "OAUTH_FRONT_CLIENT_SECRET": "the front authenticates with the managed identity's federated credential: no secret",
+    "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": "derived from the Entra v2.0 issuer",
+    "OAUTH_FRONT_TOKEN_ENDPOINT": "derived from the Entra v2.0 issuer",
+    "OAUTH_FRONT_ASSERTION_AUDIENCE": "the public cloud's default; the Graph Bicep extension deploys to no other cloud",
+    "OAUTH_FRONT_DEV_MODE": "local development only",
+}
+#: Flex Consumption takes the runtime from functionAppConfig and refuses these as app settings.
+REFUSED_ON_FLEX = frozenset({"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"})
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CLIENT = "11111111-2222-3333-4444-555555555555"
+
+
+class RecordingEnviron(Mapping[str, str]):
+    """An environment that remembers every name looked up, however it is looked up."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.asked.add(name)
+        return self.values.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.asked.add(name)
+        return name in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("from_env must ask for settings by name, not list the environment")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def names_read(values: dict[str, str]) -> set[str]:
+    """Every name Settings.from_env and then FrontSettings.from_env ask for, given these values."""
+    environ = RecordingEnviron(values)
+    try:
+        settings: Settings | None = Settings.from_env(environ)
+    except ConfigError:
+        settings = None
+    try:
+        FrontSettings.from_env(environ, settings)
+    except ConfigError:
+        pass
+    return environ.asked
+
+
+def code_names() -> set[str]:
+    entra = {
+        "OAUTH_ISSUER": f"https://login.microsoftonline.com/{TENANT}/v2.0",
+        "OAUTH_AUDIENCE": CLIENT,
+        "OAUTH_JWKS_URI": f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys",
+        "OAUTH_FRONT": "on",
+    }
+    multi_tenant = entra | {
+        "OAUTH_ISSUER": "https://login.microsoftonline.com/organizations/v2.0",
+        "OAUTH_ALLOWED_TENANTS": TENANT,
+    }
+    other_issuer = entra | {"OAUTH_ISSUER": "https://example.okta.com/oauth2/default", "OAUTH_JWKS_URI": "https://example.okta.com/oauth2/default/v1/keys"}
+    return names_read({}) | names_read({"OAUTH_FRONT": "on"}) | names_read(entra) | names_read(multi_tenant) | names_read(other_issuer)
+
+
+def template_settings(trees: dict[str, Any]) -> dict[str, Any]:
+    """The `appsettings` object of infra/modules/app-settings.bicep, as parsed."""
+    found = [
+        resource["config"]["properties"]
+        for tree in trees.values()
+        for resource in tree.get("resources", {}).values()
+        if resource["type"] == "Microsoft.Web/sites/config" and resource["config"].get("name") == "appsettings"
+    ]
+    assert len(found) == 1, "exactly one appsettings declaration"
+    settings: dict[str, Any] = found[0]
+    return settings
+
+
+def test_the_recording_sees_what_the_code_reads() -> None:
+    # The names the README documents for the server and the front, as a floor for the recording.
+    assert {"OAUTH_ISSUER", "OAUTH_AUDIENCE", "OAUTH_JWKS_URI", "MCP_PUBLIC_URL", "OAUTH_FRONT", "OAUTH_FRONT_SEALING_KEYS"} <= code_names()
+
+
+def test_template_sets_exactly_what_the_code_reads(bicep_trees: dict[str, Any]) -> None:
+    template = set(template_settings(bicep_trees))
+    code = code_names()
+    assert template - PLATFORM - code == set(), "set by the template, read by no code"
+    assert code - template - set(UNSET) == set(), "read by the code, neither set by the template nor explained in UNSET"
+    assert set(UNSET) <= code, "UNSET explains a setting the code no longer reads"
+    assert set(UNSET) & template == set(), "UNSET names a setting the template sets"
+    assert PLATFORM <= template
+    assert PLATFORM & code == set()
+
+
+def test_flex_settings_are_right(bicep_trees: dict[str, Any]) -> None:
+    settings = template_settings(bicep_trees)
+    assert REFUSED_ON_FLEX & set(settings) == set()
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["PYTHON_ISOLATE_WORKER_DEPENDENCIES"] == "1"
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "ClientId=${identityClientId};Authorization=AAD"
+    assert settings["OAUTH_FRONT_SEALING_KEYS"]["operator"]["operands"]["true_value"] == (
+        "@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${sealingKeysSecretName})"
+    )
+
+
+def test_a_setting_the_code_starts_reading_is_noticed(bicep_trees: dict[str, Any]) -> None:
+    """The comparison above fails for a new name: shown with a from_env that reads one more."""
+    original = Settings.from_env
+
+    def reads_one_more(environ: Mapping[str, str]) -> Settings:
+        environ.get("OAUTH_NEW_SETTING", "")
+        return original(environ)
+
+    Settings.from_env = reads_one_more  # type: ignore[method-assign,assignment]
+    try:
+        missing = code_names() - set(template_settings(bicep_trees)) - set(UNSET)
+    finally:
+        Settings.from_env = original  # type: ignore[method-assign]
+    assert missing == {"OAUTH_NEW_SETTING"}
