@@ -60,9 +60,9 @@ def commands_in(path: Path) -> list[tuple[str, list[str]]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".sh":
         lines = logical_lines(text)
-    else:  # `az` commands shown in comments (//) and in README code blocks
+    else:  # `az` commands in comments (//), in README code blocks and in `code spans`
         lines = [re.sub(r"^\s*(//|#)?\s*", "", line) for line in text.splitlines()]
-        lines = [line for line in lines if line.startswith("az ")]
+        lines = [line for line in lines if line.startswith("az ")] + re.findall(r"`(az [^`]+)`", text)
     return [(f"{path.relative_to(ROOT)}: {command_path(args)}", args) for line in lines for args in az_commands(line)]
 
 
