@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import pytest
+
 from auth import ConfigError, Settings
 from front.settings import FrontSettings
 
@@ -136,7 +138,7 @@ def test_flex_settings_are_right(bicep_trees: dict[str, Any]) -> None:
     )
 
 
-def test_a_setting_the_code_starts_reading_is_noticed(bicep_trees: dict[str, Any]) -> None:
+def test_a_setting_the_code_starts_reading_is_noticed(bicep_trees: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The comparison above fails for a new name: shown with a from_env that reads one more."""
     original = Settings.from_env
 
@@ -144,9 +146,70 @@ def test_a_setting_the_code_starts_reading_is_noticed(bicep_trees: dict[str, Any
         environ.get("OAUTH_NEW_SETTING", "")
         return original(environ)
 
-    Settings.from_env = reads_one_more  # type: ignore[method-assign,assignment]
-    try:
-        missing = code_names() - set(template_settings(bicep_trees)) - set(UNSET)
-    finally:
-        Settings.from_env = original  # type: ignore[method-assign]
-    assert missing == {"OAUTH_NEW_SETTING"}
+    monkeypatch.setattr(Settings, "from_env", reads_one_more)
+    assert code_names() - set(template_settings(bicep_trees)) - set(UNSET) == {"OAUTH_NEW_SETTING"}
+
+
+# --- The values: the environment the template gives the app starts it. ---
+
+IDENTITY = "99999999-8888-7777-6666-555555555555"
+FRONT = "12121212-3434-5656-7878-909090909090"
+HOST = "func-mcp-abcdefghijklm.azurewebsites.net"
+
+
+def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: bool) -> dict[str, str]:
+    """The app's environment as the template sets it, a Key Vault reference resolved as the platform does."""
+    from cryptography.fernet import Fernet
+
+    from tests.infra.evaluate import Scope
+
+    module = trees["infra/modules/app-settings.bicep"]
+    params = {
+        "functionAppName": "func-mcp-abcdefghijklm",
+        "storageAccountName": "stmcpabcdefghijklm",
+        "identityClientId": IDENTITY,
+        "applicationInsightsConnectionString": "InstrumentationKey=00000000-0000-0000-0000-000000000000",
+        "keyVaultUri": "https://kv-mcp-abcdefghijklm.vault.azure.net/",
+        "sealingKeysSecretName": "oauth-front-sealing-keys",
+        "apiAppId": CLIENT,
+        "identifierUris": [f"api://{CLIENT}", f"https://{HOST}/mcp"],
+        "mcpUrl": f"https://{HOST}/mcp",
+        "allowedTenants": allowed_tenants,
+        "allowedOrigins": "",
+        "enableOAuthFront": front,
+        "frontAppId": FRONT if front else "",
+    }
+    assert set(params) == set(module["parameters"])
+    scope = Scope(params, module.get("variables", {}), TENANT)
+    environ = {name: scope.evaluate(value) for name, value in template_settings(trees).items()}
+    assert all(isinstance(value, str) for value in environ.values())
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv-mcp-abcdefghijklm.vault.azure.net/secrets/oauth-front-sealing-keys)"
+    if front:
+        assert environ["OAUTH_FRONT_SEALING_KEYS"] == reference
+        environ["OAUTH_FRONT_SEALING_KEYS"] = Fernet.generate_key().decode()  # what the platform resolves it to
+    return {name: value for name, value in environ.items() if value}
+
+
+def test_the_template_single_tenant_settings_start_the_app(bicep_trees: dict[str, Any]) -> None:
+    environ = template_environment(bicep_trees, allowed_tenants="", front=True)
+    settings = Settings.from_env(environ)
+    assert (settings.issuer, settings.audience, settings.tenant_id) == (f"https://login.microsoftonline.com/{TENANT}/v2.0", CLIENT, TENANT)
+    assert settings.jwks_uri == f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys"
+    assert settings.app_id_uris == (f"api://{CLIENT}", f"https://{HOST}/mcp")
+    assert settings.scope_string("calculator.add") == f"api://{CLIENT}/calculator.add"
+    assert settings.public_url == f"https://{HOST}/mcp"
+    assert settings.allowed_tenants is None
+    front = FrontSettings.from_env(environ, settings)
+    assert front is not None
+    assert (front.client_id, front.managed_identity, front.client_secret) == (FRONT, IDENTITY, None)
+    assert front.token_endpoint == f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
+
+
+def test_the_template_multi_tenant_settings_start_the_app_without_the_front(bicep_trees: dict[str, Any]) -> None:
+    environ = template_environment(bicep_trees, allowed_tenants=f"{TENANT},*", front=False)
+    assert "OAUTH_FRONT" not in environ  # empty: function_app.py never imports the front
+    settings = Settings.from_env(environ)
+    assert settings.issuer == "https://login.microsoftonline.com/organizations/v2.0"
+    assert settings.jwks_uri == "https://login.microsoftonline.com/organizations/discovery/v2.0/keys"
+    assert (settings.allowed_tenants, settings.any_tenant) == (frozenset({TENANT}), True)
+    assert FrontSettings.from_env(environ, settings) is None

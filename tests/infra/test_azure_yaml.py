@@ -97,3 +97,9 @@ def test_the_template_refuses_regions_without_flex_python(bicep_trees: dict[str,
     assert len(allowed) == 31 and len(set(allowed)) == 31
     assert "westeurope" in allowed and "eastus2euap" not in allowed
     assert all(re.fullmatch(r"[a-z0-9]+", region) for region in allowed)
+
+
+def test_the_deployment_package_leaves_the_template_and_its_tools_out() -> None:
+    """azd packages a function app by .funcignore, as Core Tools does."""
+    ignored = set((ROOT / ".funcignore").read_text(encoding="utf-8").split())
+    assert {"infra", "azure.yaml", ".azure", ".venv-*", "requirements-infra.txt", "requirements-bicep.txt", "tests"} <= ignored
