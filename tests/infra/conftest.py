@@ -53,7 +53,7 @@ def bicep_python() -> Path:
 
 def parse_bicep(bicep_python: Path, paths: list[Path]) -> dict[str, Any]:
     """{repo-relative path: pycep-parser's tree, or {"error": why}} for each file."""
-    names = [str(path.relative_to(ROOT)) for path in paths]
+    names = [str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path) for path in paths]
     done = subprocess.run(
         [str(bicep_python), str(HERE / "bicep_ast.py"), *names], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
     )

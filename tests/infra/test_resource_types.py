@@ -43,23 +43,7 @@ def test_the_slice_names_its_source() -> None:
         assert re.fullmatch(r"[0-9a-f]{40}", document["commit"])
 
 
-def _broken_copy(bicep_python: Path, tmp_path: Path, module: str, old: str, new: str) -> list[str]:
-    """Parse a copy of a module with one edit, and check its resources."""
-    source = INFRA / "modules" / module
-    text = source.read_text(encoding="utf-8")
-    assert old in text
-    copy = INFRA / "modules" / f".edited-{tmp_path.name}-{module}"
-    copy.write_text(text.replace(old, new, 1), encoding="utf-8")
-    try:
-        trees = parse_bicep(bicep_python, [copy])
-    finally:
-        copy.unlink()
-    return [problem.split(":", 2)[-1].strip() for where, r in declarations(trees) for problem in check_resource(TYPES, where, r)]
-
-
-@pytest.mark.parametrize(
-    ("module", "old", "new", "problem"),
-    [
+MISTAKES = [
         ("app.bicep", "    httpsOnly: true\n", "    httpsOnyl: true\n", "unknown property properties.httpsOnyl"),
         ("app.bicep", "    publicAccess: 'None'\n", "    publicAccess: 'Nobody'\n", "properties.publicAccess 'Nobody' matches none of ['Container', 'Blob', 'None']"),
         ("app.bicep", "      http20Enabled: true\n", "      http20Enabled: 'yes'\n", "properties.siteConfig.http20Enabled must be true or false, not 'yes'"),
@@ -71,12 +55,32 @@ def _broken_copy(bicep_python: Path, tmp_path: Path, module: str, old: str, new:
         ("entra-api.bicep", "      type: 'User'\n", "      kind: 'User'\n", "unknown property api.oauth2PermissionScopes[].kind"),
         ("entra-clients.bicep", "  subject: identityPrincipalId\n", "", "required property subject is missing"),
         ("entra-clients.bicep", "  uniqueName: 'mcp-oauth-front-${resourceToken}'\n", "  uniqueName: 'mcp-oauth-front-${resourceToken}'\n  appId: 'x'\n", "appId is read-only"),
-    ],
-)
-def test_the_check_catches_a_mistake(bicep_python: Path, tmp_path: Path, module: str, old: str, new: str, problem: str) -> None:
-    problems = _broken_copy(bicep_python, tmp_path, module, old, new)
+    ]
+
+
+@pytest.fixture(scope="module")
+def mistake_problems(bicep_python: Path, tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
+    """Each mistake applied to a copy of its module; all copies parsed in one run; each one's problems."""
+    folder = tmp_path_factory.mktemp("mistakes")
+    copies = []
+    for index, (module, old, new, _) in enumerate(MISTAKES):
+        text = (INFRA / "modules" / module).read_text(encoding="utf-8")
+        assert old in text, (module, old)
+        copy = folder / f"{index}-{module}"
+        copy.write_text(text.replace(old, new, 1), encoding="utf-8")
+        copies.append(copy)
+    trees = parse_bicep(bicep_python, copies)
+    return [
+        [problem.split(":", 2)[-1].strip() for where, r in declarations({name: tree}) for problem in check_resource(TYPES, where, r)]
+        for name, tree in trees.items()
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(MISTAKES)), ids=lambda i: MISTAKES[i][3][:60])
+def test_the_check_catches_a_mistake(mistake_problems: list[list[str]], index: int) -> None:
+    problems = mistake_problems[index]
     assert len(problems) == 1, problems
-    assert problems[0].startswith(problem), problems
+    assert problems[0].startswith(MISTAKES[index][3]), problems
 
 
 def _module_params(tree: dict[str, Any]) -> tuple[set[str], set[str]]:
