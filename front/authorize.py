@@ -13,7 +13,6 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl
 
-import anyio.to_thread
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -86,11 +85,10 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
     redirect_uri = single(params, "redirect_uri")
     if client_id is None:
         raise InvalidRequest("client_id is required", reason="missing_client_id")
-    cached = front.documents.cached(client_id)
     try:
-        client = cached or await anyio.to_thread.run_sync(resolve_client, front.sealer, front.documents, client_id)
+        client = await resolve_client(front.sealer, front.documents, client_id)
     except UnknownClient as exc:
-        raise InvalidClient("The client_id names no client this server can verify", reason=exc.reason) from exc
+        raise InvalidClient(exc.description, reason=exc.reason) from exc
     if redirect_uri is None:
         raise InvalidRequest("redirect_uri is required", reason="missing_redirect_uri")
     if not redirect_uri_allowed(client, redirect_uri):

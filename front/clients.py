@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+import anyio
 
 from auth.settings import is_loopback_host
 
 from .errors import InvalidClientMetadata, InvalidRedirectUri
-from .fetch import DocumentRefused, fetch_client_document
+from .fetch import DocumentFetcher, DocumentRefused
 from .sealing import SealError, Sealer
 
 __all__ = [
@@ -35,17 +38,37 @@ __all__ = [
 MAX_REDIRECT_URIS = 10
 MAX_URI_CHARS = 2000
 MAX_NAME_CHARS = 100
+#: An error page names the client by its client_id, cut to this many characters.
+MAX_SHOWN_CLIENT_ID = 200
+#: How long a document that could not be fetched or was refused is remembered as refused: long enough
+#: that repeating one slow URL costs a fetch per half minute, short enough that a fixed document works again soon.
+FAILURE_TTL_SECONDS = 30.0
+_BUSY = "document_busy"
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 # Schemes a browser would run or read locally rather than hand to an app: never a redirect target.
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "ftp", "ws", "wss"})
 
 
 class UnknownClient(Exception):
-    """The client id names no client we can trust; `reason` is a short code."""
+    """The client id names no client we can trust; `reason` is a short code for the log.
 
-    def __init__(self, reason: str) -> None:
+    `description` is for the person (RFC 6749 §4.1.2.1: the error page): for a document client,
+    which client and that its document could not be fetched or was refused, never why in detail.
+    """
+
+    def __init__(self, reason: str, *, client_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.client_id = client_id
+
+    @property
+    def description(self) -> str:
+        if self.client_id is None:
+            return "The client_id names no client this server can verify"
+        shown = self.client_id if len(self.client_id) <= MAX_SHOWN_CLIENT_ID else self.client_id[:MAX_SHOWN_CLIENT_ID] + "..."
+        if self.reason.startswith("client_id_"):
+            return f"The client_id {shown} is not a URL this server can fetch a client metadata document from"
+        return f"The metadata document of the client {shown} could not be fetched or was refused, so this server cannot verify the client"
 
 
 @dataclass(frozen=True)
@@ -191,6 +214,12 @@ def _client_id_url_problem(url: str, *, dev_mode: bool) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return "not_a_url"
+    try:
+        port = parts.port  # ValueError for 99999 or abc (RFC 3986 §3.2.3: digits; TCP ports end at 65535)
+    except ValueError:
+        return "bad_port"
+    if port == 0:
+        return "bad_port"
     if parts.scheme != "https" and not (dev_mode and parts.scheme == "http"):
         return "not_https"
     if not parts.hostname or parts.username is not None or parts.password is not None:
@@ -206,10 +235,17 @@ def _client_id_url_problem(url: str, *, dev_mode: bool) -> str | None:
 def _document_client(url: str, body: bytes) -> Client:
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:  # deep nesting: CPython's decoder recurses per level
+        raise UnknownClient("document_too_deep") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # not JSON, or an integer past int_max_str_digits
         raise UnknownClient("document_not_json") from exc
     if not isinstance(document, dict):
         raise UnknownClient("document_not_json")
+    try:
+        # RFC 8259 §8.2: "\ud800" parses, but is no character: the consent page could not be encoded.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnknownClient("document_unpaired_surrogate") from exc
     # draft §4.1 (-02 §4): the document's client_id MUST equal the URL it was fetched from, exactly.
     if document.get("client_id") != url:
         raise UnknownClient("document_client_id_mismatch")
@@ -223,56 +259,116 @@ def _document_client(url: str, body: bytes) -> Client:
     return Client(client_id=url, name=_name(document.get("client_name"), urlsplit(url).hostname or url), redirect_uris=uris, verified=True)
 
 
+@dataclass
+class _Flight:
+    """One fetch of one URL in progress; whoever asks for the same URL meanwhile waits for it."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    #: A Client, or the refusal reason. "document_busy" until the fetch ends, and if it never does.
+    outcome: Client | str = _BUSY
+
+
 class ClientDocuments:
-    """CIMD lookups, with a bounded cache of the documents that passed (draft §4.4: caching is allowed)."""
+    """CIMD lookups: fetched once per URL at a time, the answer cached (draft §4.4: caching is allowed).
+
+    A good document is kept `ttl` seconds; a refusal is kept `failure_ttl` seconds, so asking again
+    and again for a slow or broken document costs one fetch per `failure_ttl`, not one per request.
+    "Busy" (no fetch slot within the deadline) is this server's state and is never kept.
+
+    The cache is read from the event loop and may be read from worker threads: one lock guards it.
+    """
 
     def __init__(
         self,
         *,
         dev_mode: bool,
-        fetch: Callable[[str], bytes] | None = None,
+        fetch: Callable[[str], Awaitable[bytes]] | None = None,
         ttl: float = 300.0,
+        failure_ttl: float = FAILURE_TTL_SECONDS,
         capacity: int = 256,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.dev_mode = dev_mode
-        self._fetch = fetch or (lambda url: fetch_client_document(url, allow_private=dev_mode))
+        self._fetch = fetch or DocumentFetcher(allow_private=dev_mode)
         self._ttl = ttl
+        self._failure_ttl = failure_ttl
         self._capacity = capacity
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, Client]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[float, Client | str]] = OrderedDict()
+        self._flights: dict[str, _Flight] = {}
+
+    def _entry(self, url: str) -> Client | str | None:
+        with self._lock:
+            entry = self._cache.get(url)
+            if entry is None:
+                return None
+            if entry[0] <= self._clock():
+                del self._cache[url]
+                return None
+            self._cache.move_to_end(url)
+            return entry[1]
+
+    def _keep(self, url: str, outcome: Client | str) -> None:
+        if outcome == _BUSY:
+            return
+        ttl = self._ttl if isinstance(outcome, Client) else self._failure_ttl
+        with self._lock:
+            self._cache[url] = (self._clock() + ttl, outcome)
+            self._cache.move_to_end(url)
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
 
     def cached(self, url: str) -> Client | None:
-        entry = self._cache.get(url)
-        if entry is None or entry[0] <= self._clock():
-            return None
-        self._cache.move_to_end(url)
-        return entry[1]
+        """A good document's client when it is cached; never fetches. Safe from any thread."""
+        entry = self._entry(url)
+        return entry if isinstance(entry, Client) else None
 
-    def load(self, url: str) -> Client:
-        """Fetch and check the document (blocking: call it off the event loop)."""
+    async def load(self, url: str) -> Client:
+        """The client `url`'s document describes; UnknownClient with the reason otherwise."""
         problem = _client_id_url_problem(url, dev_mode=self.dev_mode)
         if problem:
-            raise UnknownClient(f"client_id_{problem}")
-        cached = self.cached(url)
-        if cached is not None:
-            return cached
+            raise UnknownClient(f"client_id_{problem}", client_id=url)
+        outcome = self._entry(url)
+        if outcome is None:
+            outcome = await self._single_flight(url)
+        if isinstance(outcome, Client):
+            return outcome
+        raise UnknownClient(outcome, client_id=url)
+
+    async def _single_flight(self, url: str) -> Client | str:
+        with self._lock:
+            flight = self._flights.get(url)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[url] = _Flight()
+        if not leader:
+            await flight.done.wait()
+            return flight.outcome
         try:
-            body = self._fetch(url)
+            flight.outcome = await self._fetch_client(url)
+            self._keep(url, flight.outcome)
+        finally:
+            with self._lock:
+                del self._flights[url]
+            flight.done.set()
+        return flight.outcome
+
+    async def _fetch_client(self, url: str) -> Client | str:
+        try:
+            body = await self._fetch(url)
         except DocumentRefused as exc:
-            raise UnknownClient(f"document_{exc.reason}") from exc
-        client = _document_client(url, body)  # only a good document is cached; failures are retried
-        self._cache[url] = (self._clock() + self._ttl, client)
-        self._cache.move_to_end(url)
-        while len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
-        return client
+            return f"document_{exc.reason}"
+        try:
+            return _document_client(url, body)
+        except UnknownClient as exc:
+            return exc.reason
 
 
-def resolve_client(sealer: Sealer, documents: ClientDocuments, client_id: str) -> Client:
-    """The client a client id names; UnknownClient otherwise. May fetch: call it off the event loop."""
+async def resolve_client(sealer: Sealer, documents: ClientDocuments, client_id: str) -> Client:
+    """The client a client id names; UnknownClient otherwise. May fetch a document (async, bounded)."""
     if not client_id or len(client_id) > 8192:
         raise UnknownClient("missing_client_id")
     if is_document_client_id(client_id):
-        return documents.load(client_id)
+        return await documents.load(client_id)
     return _registered_client(sealer, client_id)

@@ -135,12 +135,8 @@ class Upstream:
 
         with self._lock:
             if self._managed_identity is None:
-                identity = self.settings.managed_identity
-                managed = (
-                    msal.SystemAssignedManagedIdentity()
-                    if identity == "system"
-                    else msal.UserAssignedManagedIdentity(client_id=identity)
-                )
+                # A user-assigned identity only: an app's federated credential cannot trust a system-assigned one.
+                managed = msal.UserAssignedManagedIdentity(client_id=self.settings.managed_identity)
                 self._managed_identity = msal.ManagedIdentityClient(managed, http_client=requests.Session())
             client = self._managed_identity
         try:

@@ -326,3 +326,22 @@ def test_fetch_reports_http_errors_and_unreachable_hosts(server: JwksServer):
     with pytest.raises(JwksFetchError) as refused:
         fetch_jwks("http://127.0.0.1:9/keys", timeout=2)
     assert refused.value.reason == "jwks_unreachable"
+
+
+# --- the `issuer` member Entra's v2.0 keys documents carry per key ---------------------------------
+
+
+def test_each_key_keeps_the_issuer_its_document_names_and_none_without_one():
+    templated = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    keys = parsed({**KEY_B.jwk(), "issuer": templated})
+
+    assert (keys.keys["key-a"][0].issuer, keys.keys["key-b"][0].issuer) == (None, templated)
+    assert keys.skipped == ()
+
+
+@pytest.mark.parametrize("issuer", ["", "   ", 42, None, ["https://login.microsoftonline.com/{tenantid}/v2.0"], {"a": 1}])
+def test_a_key_whose_issuer_member_names_no_issuer_is_never_used(issuer: Any):
+    keys = parsed({**KEY_B.jwk(), "issuer": issuer})
+
+    assert sorted(keys.keys) == ["key-a"]
+    assert keys.skipped == (SkippedKey("key-b", "bad_key_issuer"),)

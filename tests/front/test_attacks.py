@@ -7,6 +7,7 @@ another client id), refresh tokens across clients, consent CSRF, scopes and reso
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterator
 
@@ -213,6 +214,11 @@ def test_a_refresh_cannot_widen_the_grant(front_stack: FrontStack, client_id: st
 # -- client metadata documents ------------------------------------------------------------
 
 
+def unfetchable(client_id: str) -> str:
+    """The error page's sentence for a document client whose document could not be fetched or was refused."""
+    return f"The metadata document of the client {client_id} could not be fetched or was refused, so this server cannot verify the client"
+
+
 @pytest.fixture(scope="module")
 def strict_origin(front_stack: FrontStack) -> Iterator[str]:
     """An instance outside local-development mode: documents must be on public addresses."""
@@ -228,7 +234,7 @@ def test_a_document_on_a_private_address_is_never_fetched(front_stack: FrontStac
 
     response = httpx.get(authorize_url(stack, url, new_verifier(), resource=None))
 
-    expect_page(response, 401, "The client_id names no client this server can verify")
+    expect_page(response, 401, unfetchable(url))
     expect_refusal(suite_log, response, "authorize", "invalid_client", "document_private_address")
     assert "/clients/private.json" not in trust_documents.hits
 
@@ -256,8 +262,57 @@ def test_a_bad_client_metadata_document_is_refused(
 
     response = httpx.get(authorize_url(front_stack, url, new_verifier()))
 
-    expect_page(response, 401, "The client_id names no client this server can verify")
+    expect_page(response, 401, unfetchable(url))
     expect_refusal(suite_log, response, "authorize", "invalid_client", reason)
+
+
+@pytest.mark.parametrize("port", ["99999", "abc"])
+def test_a_client_id_whose_port_is_no_port_gets_a_page_not_a_500(front_stack: FrontStack, suite_log: SuiteLog, port: str) -> None:
+    client_id = f"https://127.0.0.1:{port}/clients/app.json"
+
+    response = httpx.get(authorize_url(front_stack, client_id, new_verifier()))
+
+    expect_page(response, 401, f"The client_id {client_id} is not a URL this server can fetch a client metadata document from")
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "client_id_bad_port")
+
+
+def test_a_document_nested_5000_deep_gets_a_page_not_a_500(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.publish("/clients/deep.json", b"[" * 5000 + b"]" * 5000)
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(url))
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "document_too_deep")
+
+
+def test_a_document_with_an_unpaired_surrogate_gets_a_page_not_a_500(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.url + "/clients/surrogate.json"
+    trust_documents.publish("/clients/surrogate.json", {"client_id": url, "client_name": "\ud800", "redirect_uris": [REDIRECT_URI]})
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(url))
+    expect_refusal(suite_log, response, "authorize", "invalid_client", "document_unpaired_surrogate")
+
+
+def test_a_document_that_failed_is_not_fetched_again_at_once(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
+    url = trust_documents.url + "/clients/gone.json"  # 404
+
+    answers = [httpx.get(authorize_url(front_stack, url, new_verifier())) for _ in range(3)]
+
+    for response in answers:
+        expect_page(response, 401, unfetchable(url))
+        expect_refusal(suite_log, response, "authorize", "invalid_client", "document_http_404")
+    assert trust_documents.hits["/clients/gone.json"] == 1  # the refusal is remembered (30 s)
+
+
+def test_the_error_page_names_the_client_as_text(front_stack: FrontStack, trust_documents: DocumentServer) -> None:
+    url = trust_documents.url + "/clients/<img src=x onerror=alert(1)>.json"
+
+    response = httpx.get(authorize_url(front_stack, url, new_verifier()))
+
+    expect_page(response, 401, unfetchable(html.escape(url)))
+    assert "<img" not in response.text
 
 
 def test_a_document_redirect_uri_must_match_exactly(front_stack: FrontStack, trust_documents: DocumentServer, suite_log: SuiteLog) -> None:
