@@ -66,6 +66,12 @@ def test_a_wrong_azure_yaml_fails_the_schema(azure_yaml: Any) -> None:
 def test_the_template_deploys_this_folder_to_a_function_app(azure_yaml: Any) -> None:
     api = azure_yaml["services"]["api"]
     assert (api["project"], api["language"], api["host"], api["remoteBuild"]) == (".", "python", "function", True)
+    # azd zips `dist`: the folder the prepackage hook stages with the app's bytecode.
+    assert api["dist"] == ".deploy/app"
+    assert api["hooks"]["prepackage"]["posix"]["run"] == "infra/hooks/prepackage.sh"
+    staging = (INFRA / "hooks" / "prepackage.sh").read_text(encoding="utf-8")
+    assert 'rm -rf .deploy/app\n"$python" -m deploy stage .deploy/app\n' in staging
+    assert ".deploy/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert azure_yaml["infra"] == {"provider": "bicep", "path": "infra", "module": "main"}
     # azd finds the app by its azd-service-name tag, which must name this service.
     assert "'azd-service-name': 'api'" in (INFRA / "modules" / "app.bicep").read_text(encoding="utf-8")

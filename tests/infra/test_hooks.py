@@ -87,7 +87,7 @@ def parse_az(tools_python: Path, tmp_path: Path, commands: list[list[str]]) -> l
 
 
 def test_the_hooks_are_the_ones_azure_yaml_runs() -> None:
-    assert [path.name for path in HOOKS] == ["postdeploy.sh", "postprovision.sh", "rotate-sealing-keys.sh", "sealing-key-lib.sh"]
+    assert [path.name for path in HOOKS] == ["postdeploy.sh", "postprovision.sh", "prepackage.sh", "rotate-sealing-keys.sh", "sealing-key-lib.sh"]
     for path in HOOKS:
         assert os.access(path, os.X_OK), f"{path.name} is not executable"
         assert path.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
