@@ -78,7 +78,7 @@ param allowedTenants string = ''
 @maxLength(4000)
 param allowedOrigins string = ''
 
-@description('Add the MCP URL (https://{host}/mcp) as a second identifier URI of the API app, besides api://{client id}, so clients that send RFC 8707 resource=<MCP URL> match it. Set false if the tenant\'s app management policy refuses it.')
+@description('Make the MCP URL (https://{host}/mcp) the API app\'s first identifier URI, before api://{client id}, so clients that send RFC 8707 resource=<MCP URL> match it. Ignored for a multi-tenant API (it needs a verified domain). Set false if the tenant\'s app management policy refuses it.')
 param mcpUrlAsIdentifierUri bool = true
 
 @description('Create a confidential client for a gateway (client credentials: it gets both app roles; add its credential yourself).')
@@ -141,6 +141,11 @@ module app 'modules/app.bicep' = {
 }
 
 var mcpUrl = 'https://${app.outputs.defaultHostName}/mcp'
+// The MCP URL first, so it names the advertised scopes and matches the `resource` MCP clients send
+// (RFC 8707; Microsoft's "Secure a Model Context Protocol server with Microsoft Entra ID"). A
+// multi-tenant API's identifier URIs need a verified domain, which *.azurewebsites.net is not
+// ("Restrictions on identifier URIs of Microsoft Entra applications"): there, api://{client id} only.
+var mcpUrlOnApi = mcpUrlAsIdentifierUri && empty(allowedTenants)
 
 // 3. The optional clients, which need the API's scope ids, the app's host and its identity.
 module clients 'modules/entra-clients.bicep' = {
@@ -172,11 +177,11 @@ module apiUris 'modules/entra-api.bicep' = {
     uniqueName: 'mcp-calculator-api-${resourceToken}'
     displayName: 'mcp-calculator-api (${environmentName})'
     multiTenant: !empty(allowedTenants)
-    identifierUris: concat([
-      'api://${api.outputs.appId}'
-    ], mcpUrlAsIdentifierUri ? [
+    identifierUris: concat(mcpUrlOnApi ? [
       mcpUrl
-    ] : [])
+    ] : [], [
+      'api://${api.outputs.appId}'
+    ])
     preAuthorizedClientIds: clients.outputs.preAuthorizedClientIds
   }
 }

@@ -85,7 +85,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OAUTH_ISSUER: '${authority}${issuerTenant}/v2.0'
     OAUTH_AUDIENCE: apiAppId
     OAUTH_JWKS_URI: '${authority}${issuerTenant}/discovery/v2.0/keys'
-    // api://{client id} first: it names the advertised scopes; the MCP URL, when added, second.
+    // In the API's order: the first (the MCP URL, when it is one) names the advertised scopes.
     OAUTH_APP_ID_URI: join(identifierUris, ',')
     MCP_PUBLIC_URL: mcpUrl
     OAUTH_ALLOWED_TENANTS: allowedTenants

@@ -18,7 +18,7 @@ param displayName string
 @description('Accept work and school accounts of other tenants (the server\'s OAUTH_ALLOWED_TENANTS then picks which).')
 param multiTenant bool
 
-@description('Identifier URIs (App ID URIs): empty on the first pass, then api://{client id} and optionally the MCP URL.')
+@description('Identifier URIs (App ID URIs): empty on the first pass, then the MCP URL (optional) and api://{client id}.')
 param identifierUris array
 
 @description('Client ids pre-authorized for both scopes (no consent prompt for them).')

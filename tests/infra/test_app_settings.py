@@ -172,7 +172,7 @@ def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: 
         "keyVaultUri": "https://kv-mcp-abcdefghijklm.vault.azure.net/",
         "sealingKeysSecretName": "oauth-front-sealing-keys",
         "apiAppId": CLIENT,
-        "identifierUris": [f"api://{CLIENT}", f"https://{HOST}/mcp"],
+        "identifierUris": [f"https://{HOST}/mcp", f"api://{CLIENT}"] if not allowed_tenants else [f"api://{CLIENT}"],
         "mcpUrl": f"https://{HOST}/mcp",
         "allowedTenants": allowed_tenants,
         "allowedOrigins": "",
@@ -195,8 +195,8 @@ def test_the_template_single_tenant_settings_start_the_app(bicep_trees: dict[str
     settings = Settings.from_env(environ)
     assert (settings.issuer, settings.audience, settings.tenant_id) == (f"https://login.microsoftonline.com/{TENANT}/v2.0", CLIENT, TENANT)
     assert settings.jwks_uri == f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys"
-    assert settings.app_id_uris == (f"api://{CLIENT}", f"https://{HOST}/mcp")
-    assert settings.scope_string("calculator.add") == f"api://{CLIENT}/calculator.add"
+    assert settings.app_id_uris == (f"https://{HOST}/mcp", f"api://{CLIENT}")
+    assert settings.scope_string("calculator.add") == f"https://{HOST}/mcp/calculator.add"
     assert settings.public_url == f"https://{HOST}/mcp"
     assert settings.allowed_tenants is None
     front = FrontSettings.from_env(environ, settings)
@@ -212,4 +212,5 @@ def test_the_template_multi_tenant_settings_start_the_app_without_the_front(bice
     assert settings.issuer == "https://login.microsoftonline.com/organizations/v2.0"
     assert settings.jwks_uri == "https://login.microsoftonline.com/organizations/discovery/v2.0/keys"
     assert (settings.allowed_tenants, settings.any_tenant) == (frozenset({TENANT}), True)
+    assert settings.scope_string("calculator.add") == f"api://{CLIENT}/calculator.add"
     assert FrontSettings.from_env(environ, settings) is None
