@@ -20,16 +20,30 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=infra/hooks/sealing-key-lib.sh
 . "$here/sealing-key-lib.sh"
 
-if az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name "$OAUTH_FRONT_SEALING_KEYS_SECRET" --query id --output none 2>/dev/null; then
-  echo "postprovision: $OAUTH_FRONT_SEALING_KEYS_SECRET already in $AZURE_KEY_VAULT_NAME; kept."
-  exit 0
+# Keep an existing key: replacing it would break every sign-in in flight. Only Key Vault's own
+# SecretNotFound means there is none; any other refusal (the role still propagating) is retried.
+missing=""
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if answer="$(az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name "$OAUTH_FRONT_SEALING_KEYS_SECRET" --query id --output tsv 2>&1)"; then
+    echo "postprovision: $OAUTH_FRONT_SEALING_KEYS_SECRET already in $AZURE_KEY_VAULT_NAME; kept."
+    exit 0
+  fi
+  case "$answer" in
+    *SecretNotFound*) missing="yes"; break ;;
+  esac
+  echo "postprovision: Key Vault refused the read (attempt $attempt of 10; the role may still be propagating)." >&2
+  sleep "${AZD_HOOK_RETRY_SECONDS:-30}"
+done
+if [ "$missing" != "yes" ]; then
+  echo "postprovision: could not read $AZURE_KEY_VAULT_NAME; check that AZURE_PRINCIPAL_ID has Key Vault Secrets Officer on it." >&2
+  exit 1
 fi
 
 secret_file="$(private_temp_file)"
 trap 'rm -f "$secret_file"' EXIT
 new_fernet_key > "$secret_file"
-# The deployer's Key Vault Secrets Officer role was granted moments ago; Azure RBAC can take a few
-# minutes to apply ("Troubleshoot Azure RBAC: role assignment changes"), so retry for up to 5 minutes.
+# The deployer's Key Vault Secrets Officer role may have been granted moments ago; Azure RBAC can take
+# a few minutes to apply ("Troubleshoot Azure RBAC"), so each call is retried for up to 5 minutes.
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
   if az keyvault secret set --vault-name "$AZURE_KEY_VAULT_NAME" --name "$OAUTH_FRONT_SEALING_KEYS_SECRET" \
       --file "$secret_file" --encoding utf-8 --content-type "Fernet keys, comma-separated; the first seals" --output none; then
@@ -39,7 +53,7 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
     exit 0
   fi
   echo "postprovision: Key Vault refused the write (attempt $attempt of 10; the role may still be propagating)." >&2
-  sleep 30
+  sleep "${AZD_HOOK_RETRY_SECONDS:-30}"
 done
 echo "postprovision: could not write the sealing key; check that AZURE_PRINCIPAL_ID has Key Vault Secrets Officer on $AZURE_KEY_VAULT_NAME." >&2
 exit 1
