@@ -106,7 +106,7 @@ var tags = {
 // Lower-case and short enough for every resource's naming rule (storage: 3-24 letters and digits).
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 
-resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -115,7 +115,7 @@ resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 // 1. The API's app registration, without identifier URIs: its client id exists only once it is created.
 module api 'modules/entra-api.bicep' = {
   name: 'entra-api'
-  scope: resourceGroup
+  scope: rg
   params: {
     uniqueName: 'mcp-calculator-api-${resourceToken}'
     displayName: 'mcp-calculator-api (${environmentName})'
@@ -128,7 +128,7 @@ module api 'modules/entra-api.bicep' = {
 // 2. Identity, storage, monitoring, Key Vault, the plan and the function app (no app settings yet).
 module app 'modules/app.bicep' = {
   name: 'app'
-  scope: resourceGroup
+  scope: rg
   params: {
     location: location
     tags: tags
@@ -150,7 +150,7 @@ var mcpUrlOnApi = mcpUrlAsIdentifierUri && empty(allowedTenants)
 // 3. The optional clients, which need the API's scope ids, the app's host and its identity.
 module clients 'modules/entra-clients.bicep' = {
   name: 'entra-clients'
-  scope: resourceGroup
+  scope: rg
   params: {
     resourceToken: resourceToken
     environmentName: environmentName
@@ -172,7 +172,7 @@ module clients 'modules/entra-clients.bicep' = {
 // before an https identifier URI is added: step 1 did that.
 module apiUris 'modules/entra-api.bicep' = {
   name: 'entra-api-identifier-uris'
-  scope: resourceGroup
+  scope: rg
   params: {
     uniqueName: 'mcp-calculator-api-${resourceToken}'
     displayName: 'mcp-calculator-api (${environmentName})'
@@ -189,7 +189,7 @@ module apiUris 'modules/entra-api.bicep' = {
 // 5. The app settings: exactly those the server reads (tests/infra/test_app_settings.py checks).
 module settings 'modules/app-settings.bicep' = {
   name: 'app-settings'
-  scope: resourceGroup
+  scope: rg
   params: {
     functionAppName: app.outputs.functionAppName
     storageAccountName: app.outputs.storageAccountName
@@ -210,7 +210,7 @@ module settings 'modules/app-settings.bicep' = {
 // azd stores these in the environment (.azure/<env>/.env); the hooks read them. No secrets here.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
-output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.functionAppName
 output AZURE_KEY_VAULT_NAME string = app.outputs.keyVaultName
 output OAUTH_FRONT_SEALING_KEYS_SECRET string = app.outputs.sealingKeysSecretName
