@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.infra.conftest import INFRA, ROOT, parse_bicep
-from tests.infra.typecheck import check_resource, load_types
+from tests.infra.typecheck import check_accesses, check_resource, load_types
 
 TYPES = load_types()
 
@@ -112,3 +112,25 @@ def test_every_module_output_read_is_declared(bicep_trees: dict[str, Any]) -> No
             if output not in bicep_trees[target].get("outputs", {}):
                 problems.append(f"{name}: {symbol}.outputs.{output} is not an output of {target}")
     assert problems == []
+
+
+def test_every_property_read_from_a_resource_exists(bicep_trees: dict[str, Any]) -> None:
+    problems = []
+    reads = 0
+    for name, tree in bicep_trees.items():
+        text = (ROOT / name).read_text(encoding="utf-8")
+        problems += check_accesses(TYPES, name, text, tree.get("resources", {}))
+        reads += sum(1 for symbol, _ in re.findall(r"\b(\w+)((?:\.\w+)+)", text) if symbol in tree.get("resources", {}))
+    assert problems == []
+    assert reads >= 30
+
+
+def test_a_misspelt_property_read_is_caught() -> None:
+    resources = {"identity": {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "api_version": "2024-11-30"},
+                 "front": {"type": "Microsoft.Graph/applications", "api_version": "v1.0"}}
+    text = "x: identity.properties.principalID\ny: identity.properties.clientId.value\nz: front.appId\nw: front.applicationId\n"
+    assert check_accesses(TYPES, "f", text, resources) == [
+        "f: identity.properties.principalID: properties.principalID is not a property of Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30",
+        "f: identity.properties.clientId.value: properties.clientId is a StringType, which has no property value",
+        "f: front.applicationId: applicationId is not a property of Microsoft.Graph/applications@v1.0",
+    ]

@@ -208,3 +208,50 @@ def check_resource(types: dict[str, dict[str, Any]], where: str, declaration: di
         return checker.problems
     checker.check(config, body, "")
     return checker.problems
+
+
+_ACCESS = re.compile(r"\b([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
+
+
+def property_path_problem(entry: dict[str, Any], path: list[str]) -> str | None:
+    """Why `resource.a.b.c` names nothing in the resource's type (read-only properties count), or None."""
+    types = entry["types"]
+    current = types[entry["body"]]
+    walked: list[str] = []
+    for name in path:
+        if current["$type"] == "DiscriminatedObjectType":
+            properties = dict(current.get("baseProperties", {}))
+            for ref in current["elements"].values():
+                properties.update(types[int(ref["$ref"][2:])].get("properties", {}))
+        elif current["$type"] == "ObjectType":
+            properties = current.get("properties", {})
+            if name not in properties and "additionalProperties" in current:
+                current = types[int(current["additionalProperties"]["$ref"][2:])]
+                walked.append(name)
+                continue
+        elif current["$type"] == "AnyType":
+            return None
+        else:
+            return f"{'.'.join(walked)} is a {current['$type']}, which has no property {name}"
+        if name not in properties:
+            return f"{'.'.join([*walked, name])} is not a property of {entry['name']}"
+        current = types[int(properties[name]["type"]["$ref"][2:])]
+        walked.append(name)
+    return None
+
+
+def check_accesses(types: dict[str, dict[str, Any]], where: str, text: str, resources: dict[str, Any]) -> list[str]:
+    """Every `symbol.property.path` read from a resource declared in the same file names a real property."""
+    problems = []
+    code = "\n".join(line.split("//", 1)[0] if not line.lstrip().startswith("//") else "" for line in text.splitlines())
+    for symbol, path in _ACCESS.findall(code):
+        declaration = resources.get(symbol)
+        if declaration is None:
+            continue
+        entry = types.get(f"{declaration['type']}@{declaration['api_version']}".lower())
+        if entry is None:
+            continue
+        problem = property_path_problem(entry, path.lstrip(".").split("."))
+        if problem:
+            problems.append(f"{where}: {symbol}{path}: {problem}")
+    return problems
