@@ -16,17 +16,15 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .errors import Failure
+
 __all__ = ["FetchError", "fetch_document", "tls_context"]
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
-class FetchError(Exception):
+class FetchError(Failure[str]):
     """A document could not be fetched; `reason` is a short code such as `unreachable` or `http_404`."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import mcp_tools
 from edge.challenge import REFRESH_SCOPE
-from edge.metadata import PRM_PREFIX
+from web.place import PRM_PREFIX
 
 from .checks import Check, failed, passed, warned
 from .probe import UNLISTED_ORIGIN, Answer, Fetched, Observation, Unfetched, fetchable, origin_of

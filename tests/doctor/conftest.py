@@ -84,13 +84,13 @@ def _bound() -> tuple[socket.socket, int]:
 def real_server(environment: Callable[[int], Mapping[str, str]]) -> Iterator[str]:
     """function_app.py's assembly from `environment(port)`, on 127.0.0.1:port; yields the MCP URL."""
     from auth import Settings
-    from edge import build_asgi_app
+    from app_factory import build_app
     from front.settings import FrontSettings
 
     sock, port = _bound()
     env = dict(environment(port))
     settings = Settings.from_env(env)
-    with serve_on(build_asgi_app(settings, None, FrontSettings.from_env(env, settings)), sock):
+    with serve_on(build_app(settings, None, FrontSettings.from_env(env, settings)), sock):
         yield f"http://127.0.0.1:{port}/mcp"
 
 
