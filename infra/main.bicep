@@ -137,6 +137,7 @@ module app 'modules/app.bicep' = {
     principalType: principalType
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    enableOAuthFront: enableOAuthFront
   }
 }
 
@@ -193,6 +194,7 @@ module settings 'modules/app-settings.bicep' = {
   params: {
     functionAppName: app.outputs.functionAppName
     storageAccountName: app.outputs.storageAccountName
+    tableEndpoint: app.outputs.tableEndpoint
     identityClientId: app.outputs.identityClientId
     applicationInsightsConnectionString: app.outputs.applicationInsightsConnectionString
     keyVaultUri: app.outputs.keyVaultUri

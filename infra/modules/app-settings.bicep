@@ -9,6 +9,10 @@ param functionAppName string
 @minLength(3)
 param storageAccountName string
 
+@description('https://{account}.table.core.windows.net/: the front\'s refresh-token store.')
+@minLength(1)
+param tableEndpoint string
+
 @minLength(36)
 @maxLength(36)
 param identityClientId string
@@ -92,8 +96,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     MCP_ALLOWED_ORIGINS: allowedOrigins
 
     // FrontSettings.from_env (front/settings.py); not set: the client secret (a federated
-    // credential instead), the endpoints (derived from the issuer), the assertion audience (the
-    // public cloud's default) and dev mode (local only): tests/infra/test_app_settings.py.
+    // credential instead), the endpoints (from the issuer), the assertion audience, the refresh
+    // window and dev mode: the defaults, for the reasons tests/infra/test_app_settings.py gives.
     // OAUTH_FRONT empty rather than 'off': function_app.py then never imports the front.
     OAUTH_FRONT: enableOAuthFront ? 'on' : ''
     OAUTH_FRONT_CLIENT_ID: enableOAuthFront ? frontAppId : ''
@@ -101,5 +105,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     // A Key Vault reference, resolved by the platform as keyVaultReferenceIdentity; no version, so
     // the latest secret version is read (within 24 hours, or at once on a restart).
     OAUTH_FRONT_SEALING_KEYS: enableOAuthFront ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${sealingKeysSecretName})' : ''
+    // Refresh-token reuse detection and revocation, in the account's table service, as the identity.
+    OAUTH_FRONT_TOKEN_STORE: enableOAuthFront ? tableEndpoint : ''
   }
 }

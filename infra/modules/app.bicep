@@ -25,6 +25,9 @@ param principalType string
 @maxValue(1000)
 param maximumInstanceCount int
 
+@description('The OAuth front is on: its identity may read and write the refresh-token table.')
+param enableOAuthFront bool
+
 @allowed([
   512
   2048
@@ -39,6 +42,7 @@ var sealingKeysSecretName = 'oauth-front-sealing-keys'
 
 // Built-in role ids ("Azure built-in roles", Microsoft Learn).
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -275,6 +279,18 @@ resource identityOwnsBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
+// The OAuth front's refresh-token store (OAUTH_FRONT_TOKEN_STORE): reuse detection and revocation
+// in a table of the same account, reached as the identity, no key (docs/direct-clients.md).
+resource identityWritesTokenTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (enableOAuthFront) {
+  name: guid(storage.id, identity.id, storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // Entra-authenticated telemetry ingestion.
 resource identityPublishesTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(applicationInsights.id, identity.id, monitoringMetricsPublisher)
@@ -313,6 +329,7 @@ output defaultHostName string = functionApp.properties.defaultHostName
 output identityPrincipalId string = identity.properties.principalId
 output identityClientId string = identity.properties.clientId
 output storageAccountName string = storage.name
+output tableEndpoint string = storage.properties.primaryEndpoints.table
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
 output keyVaultName string = keyVault.name
 output keyVaultUri string = keyVault.properties.vaultUri

@@ -34,6 +34,7 @@ UNSET = {
     "OAUTH_FRONT_TOKEN_ENDPOINT": "derived from the Entra v2.0 issuer",
     "OAUTH_FRONT_ASSERTION_AUDIENCE": "the public cloud's default; the Graph Bicep extension deploys to no other cloud",
     "OAUTH_FRONT_DEV_MODE": "local development only",
+    "OAUTH_FRONT_REFRESH_WINDOW_HOURS": "the default, 24 hours: Entra's own cap for a single-page app's refresh tokens",
 }
 #: Flex Consumption takes the runtime from functionAppConfig and refuses these as app settings.
 REFUSED_ON_FLEX = frozenset({"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"})
@@ -167,6 +168,7 @@ def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: 
     params = {
         "functionAppName": "func-mcp-abcdefghijklm",
         "storageAccountName": "stmcpabcdefghijklm",
+        "tableEndpoint": "https://stmcpabcdefghijklm.table.core.windows.net/",
         "identityClientId": IDENTITY,
         "applicationInsightsConnectionString": "InstrumentationKey=00000000-0000-0000-0000-000000000000",
         "keyVaultUri": "https://kv-mcp-abcdefghijklm.vault.azure.net/",
@@ -203,6 +205,7 @@ def test_the_template_single_tenant_settings_start_the_app(bicep_trees: dict[str
     assert front is not None
     assert (front.client_id, front.managed_identity, front.client_secret) == (FRONT, IDENTITY, None)
     assert front.token_endpoint == f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
+    assert front.token_store == "https://stmcpabcdefghijklm.table.core.windows.net"
 
 
 def test_the_template_multi_tenant_settings_start_the_app_without_the_front(bicep_trees: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ def declarations(trees: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_resource_matches_its_published_type(bicep_trees: dict[str, Any]) -> None:
     found = declarations(bicep_trees)
-    assert len(found) == 30
+    assert len(found) == 31
     problems = [problem for where, resource in found for problem in check_resource(TYPES, where, resource)]
     assert problems == []
 
