@@ -39,6 +39,8 @@ from .metadata import (
 )
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from front.settings import FrontSettings
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
@@ -235,14 +237,22 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+def build_asgi_app(
+    settings: Settings,
+    keys: JwksCache | None = None,
+    front: FrontSettings | None = None,
+    *,
+    server: MCPServer | None = None,
+) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
     authorization server this origin advertises; its package is imported only then.
+    `server`: the MCP server to serve (the composition root's, with opt-in examples); by
+    default the one `mcp_tools.build_server()` builds.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server()
+    server = server or mcp_tools.build_server()
     # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
     # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
     # page cannot attach, and the edge validates Origin itself.
