@@ -117,6 +117,16 @@ class DownstreamStandIn:
 
     # -- switches ------------------------------------------------------------
 
+    def reset(self) -> None:
+        """Every failure off and nobody's consent or sign-in remembered (tests start from here)."""
+        with self._lock:
+            self.consent_required = False
+            self.conditional_access = None
+            self._critical_event = None
+            self._consented.clear()
+            self._stepped_up.clear()
+            self._signed_in_at.clear()
+
     def claims_challenge(self) -> None:
         """A CAE critical event now: /me refuses every token issued before it with a claims challenge."""
         self._critical_event = float(int(self.clock()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mcp.server.mcpserver import MCPServer
 
 import mcp_tools
@@ -30,7 +28,7 @@ def profile_spec(exchange: OnBehalfOf) -> ToolSpec:
     )
 
 
-def build_example_server(settings: OboSettings, *, clock: Callable[[], float] | None = None) -> MCPServer:
+def build_example_server(settings: OboSettings, exchange: OnBehalfOf | None = None) -> MCPServer:
     """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS."""
-    exchange = OnBehalfOf(settings) if clock is None else OnBehalfOf(settings, clock=clock)
+    exchange = exchange or OnBehalfOf(settings)
     return mcp_tools.build_server((profile_spec(exchange),), request_state_security=request_state_security(settings.state_keys))
