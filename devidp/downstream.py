@@ -225,7 +225,14 @@ class DownstreamStandIn:
                 token,
                 self.key.private_key.public_key(),
                 algorithms=["RS256"],
-                options={"verify_aud": False, "verify_exp": False, "require": ["iss", "aud", "exp", "iat"]},
+                # Times are judged below against the provider's clock, which tests move.
+                options={
+                    "verify_aud": False,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "require": ["iss", "aud", "exp", "iat"],
+                },
             )
         except jwt.PyJWTError:
             return _graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
@@ -304,7 +311,13 @@ class OnBehalfOfGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
                 assertion,
                 stand_in.key.private_key.public_key(),
                 algorithms=["RS256"],
-                options={"verify_aud": False, "verify_exp": False, "require": ["iss", "aud", "exp"]},
+                options={
+                    "verify_aud": False,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "require": ["iss", "aud", "exp"],
+                },
             )
         except jwt.PyJWTError as exc:
             raise InvalidGrantError("AADSTS50013: Assertion failed signature validation.") from exc

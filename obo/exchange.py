@@ -82,7 +82,7 @@ class OnBehalfOf:
         self._assertion = None if identity is None else ManagedIdentityAssertion(identity, settings.assertion_audience)
 
     def token(self, key: CacheKey, user_assertion: str, *, claims: str | None = None) -> str:
-        """A downstream access token for `key`'s user. With `claims` (a challenge's), always a fresh exchange."""
+        """A downstream access token for `key`'s user. With `claims` (a challenge's), never from the cache."""
         if claims is None:
             cached = self.cache.get(key, self._clock())
             if cached is not None:
@@ -107,9 +107,18 @@ class OnBehalfOf:
             return token
         challenge = from_token_error(result)
         if challenge is not None:
+            # MSAL answers an identical request that Entra refused with that same 400 for 60 s
+            # (its throttling: the "UI required cache" of msal/throttled_http_client.py). The retry
+            # after the person consents is identical, so it would fail for a minute; a new MSAL
+            # client starts without that memory. A challenge costs one discovery GET more.
+            self._forget_refusals()
             raise ChallengeRequired(challenge)
         codes = sorted(aadsts_codes(result))
         raise ExchangeRefused(f"AADSTS{codes[0]}" if codes else str(result.get("error") or "unknown_error"))
+
+    def _forget_refusals(self) -> None:
+        with self._lock:
+            self._app = None
 
     def _msal(self) -> Any:
         """MSAL's client, built on first use (its construction fetches the authority's metadata)."""

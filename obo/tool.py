@@ -48,7 +48,7 @@ _STATE_VERSION = 1
 #: A person gets three tries at the page before the tool stops asking and says so.
 _MAX_ROUNDS = 3
 _NO_USER = (
-    "get_my_profile acts on behalf of a signed-in user, and this caller is an application "
+    "this tool acts on behalf of a signed-in user, and the caller is an application "
     "(client credentials): on-behalf-of has no user to act for. Call it with a user's token."
 )
 

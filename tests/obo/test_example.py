@@ -21,6 +21,8 @@ from tests.support import remember_token
 from .conftest import OboStack
 
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+#: The SDK's prefix on a ToolError's text (mcp.server.mcpserver.tools.base).
+ERROR = "Error executing tool get_my_profile: "
 DEV_USER = {
     "id": "55555555-5555-4555-8555-555555555555",
     "display_name": "Dev User",
@@ -100,3 +102,138 @@ def test_a_user_reads_their_profile_through_on_behalf_of(obo_stack: OboStack, mo
 
     assert tools == ["add", "subtract", "get_me", "get_my_profile"]
     assert (result.is_error, result.structured_content) == (False, DEV_USER)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_app_caller_gets_a_tool_error_because_on_behalf_of_has_no_user(obo_stack: OboStack, mode: str):
+    token = remember_token(obo_stack.idp.mint_app_token())
+
+    result = call(obo_stack, token, mode)
+
+    assert result.is_error is True
+    assert [block.text for block in result.content] == [
+        f"{ERROR}this tool acts on behalf of a signed-in user, and the caller is an application "
+        "(client credentials): on-behalf-of has no user to act for. Call it with a user's token."
+    ]
+
+
+def test_missing_consent_becomes_a_url_elicitation_and_the_retry_succeeds(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.consent_required = True
+    person = Person(obo_stack)
+
+    result = call(obo_stack, user_token(obo_stack), "auto", person)
+
+    assert (result.is_error, result.structured_content) == (False, DEV_USER)
+    assert [(p.mode, p.url, p.message) for p in person.asked] == [
+        (
+            "url",
+            expected_url(obo_stack, consent=True),
+            "Open this page, sign in, and approve the permissions this server needs to read your profile. (AADSTS65001)",
+        )
+    ]
+    assert person.landed[0].startswith(f"{obo_stack.idp.done_url}?code=")
+
+
+@pytest.mark.parametrize("code", [50076, 53003])
+def test_conditional_access_becomes_the_authorize_url_with_claims_and_the_retry_succeeds(obo_stack: OboStack, code: int):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.conditional_access = code  # type: ignore[assignment]
+    person = Person(obo_stack)
+
+    result = call(obo_stack, user_token(obo_stack), "auto", person)
+
+    assert (result.is_error, result.structured_content) == (False, DEV_USER)
+    assert [(p.url, p.message) for p in person.asked] == [
+        (
+            expected_url(obo_stack, claims=downstream.conditional_access_claims),
+            "Open this page and complete the extra sign-in step your organization requires (for example MFA). "
+            f"(AADSTS{code})",
+        )
+    ]
+
+
+def test_a_claims_challenge_from_the_api_drops_the_cached_token_and_the_retry_succeeds(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    token = user_token(obo_stack)
+    first = call(obo_stack, token, "auto")
+    obo_stack.clock.advance(5)  # a critical event after the cached downstream token was issued
+    downstream.claims_challenge()
+    person = Person(obo_stack)
+
+    second = call(obo_stack, token, "auto", person)
+
+    assert (first.structured_content, second.is_error, second.structured_content) == (DEV_USER, False, DEV_USER)
+    claims = downstream.event_claims()
+    assert claims is not None and '"nbf"' in claims
+    assert [(p.url, p.message) for p in person.asked] == [
+        (
+            expected_url(obo_stack, claims=claims),
+            "Open this page and sign in again: the profile service asks for a fresh sign-in. (insufficient_claims)",
+        )
+    ]
+
+
+def test_on_a_handshake_revision_the_challenge_is_a_tool_error_with_the_url_and_what_to_do(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.consent_required = True
+    token = user_token(obo_stack)
+
+    refused = call(obo_stack, token, "legacy")
+    Browser().sign_in(expected_url(obo_stack, consent=True), obo_stack.idp.done_url)  # the person follows the text
+    retried = call(obo_stack, token, "legacy")
+
+    assert refused.is_error is True
+    assert [block.text for block in refused.content] == [
+        f"{ERROR}Open this page, sign in, and approve the permissions this server needs to read your profile: "
+        f"{expected_url(obo_stack, consent=True)} Then call get_my_profile again. (AADSTS65001)"
+    ]
+    assert (retried.is_error, retried.structured_content) == (False, DEV_USER)
+
+
+def test_a_client_without_url_elicitation_gets_the_tool_error_on_2026_07_28_too(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.consent_required = True
+
+    result = call(obo_stack, user_token(obo_stack), "auto")  # no elicitation callback: no capability declared
+
+    assert result.is_error is True
+    assert expected_url(obo_stack, consent=True) in result.content[0].text
+
+
+@pytest.mark.parametrize("action", ["decline", "cancel"])
+def test_a_declined_elicitation_is_a_tool_error_and_nothing_is_exchanged(obo_stack: OboStack, action: str):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.consent_required = True
+    person = Person(obo_stack, action=action)
+
+    result = call(obo_stack, user_token(obo_stack), "auto", person)
+
+    assert result.is_error is True
+    assert [block.text for block in result.content] == [
+        f"{ERROR}The sign-in step was not completed ({action}), so the profile was not read."
+    ]
+    assert len(person.asked) == 1
+
+
+def test_a_person_who_denies_consent_is_asked_again_then_told_the_url(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    downstream.consent_required = True
+    person = Person(obo_stack, decision="deny")  # says "done" to the client, but denied on the page
+
+    result = call(obo_stack, user_token(obo_stack), "auto", person)
+
+    assert len(person.asked) == 3
+    assert result.is_error is True
+    assert [block.text for block in result.content] == [
+        f"{ERROR}Open this page, sign in, and approve the permissions this server needs to read your profile "
+        f"(the earlier attempts did not complete it): {expected_url(obo_stack, consent=True)} "
+        "Then call get_my_profile again. (AADSTS65001)"
+    ]
