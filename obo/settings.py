@@ -90,7 +90,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
     keys = tuple(k.strip() for k in (_value(environ, "OBO_STATE_KEYS") or "").split(",") if k.strip())
     audience = _value(environ, "OBO_ASSERTION_AUDIENCE") or TOKEN_EXCHANGE_AUDIENCE
 
-    if client_id is None or not _GUID.fullmatch(client_id):
+    if (client_id is None and auth_settings is not None) or (client_id is not None and not _GUID.fullmatch(client_id)):
         problems.append("OBO_CLIENT_ID (default OAUTH_AUDIENCE) must be the API registration's client id (a GUID)")
     if (secret is None) == (identity is None):
         problems.append("set exactly one of OBO_MANAGED_IDENTITY_CLIENT_ID or OBO_CLIENT_SECRET")
@@ -102,9 +102,9 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
     if authority is None and auth_settings is not None and auth_settings.issuer.endswith("/v2.0"):
         # Entra's v2.0 endpoints sit beside its v2.0 issuer: `{authority}/{tenant}/oauth2/v2.0/…`.
         authority = auth_settings.issuer.removesuffix("/v2.0")
-    if authority is None:
+    if authority is None and auth_settings is not None:
         problems.append("OBO_AUTHORITY is required when OAUTH_ISSUER is not an Entra v2.0 issuer")
-    elif not _https(authority):
+    elif authority is not None and not _https(authority):
         # MSAL accepts only https authorities (msal.authority.canonicalize).
         problems.append("OBO_AUTHORITY must be an https:// URL with a tenant path (MSAL accepts no other)")
     if not scopes or any(" " in s or "," in s for s in scopes):

@@ -237,3 +237,34 @@ def test_a_person_who_denies_consent_is_asked_again_then_told_the_url(obo_stack:
         f"(the earlier attempts did not complete it): {expected_url(obo_stack, consent=True)} "
         "Then call get_my_profile again. (AADSTS65001)"
     ]
+
+
+def test_a_second_call_is_answered_from_the_cache_and_another_user_is_not(obo_stack: OboStack):
+    downstream = obo_stack.idp.downstream
+    assert downstream is not None
+    first = call(obo_stack, user_token(obo_stack), "legacy")
+    downstream.consent_required = True  # from now on only a cached token can succeed
+
+    again = call(obo_stack, user_token(obo_stack), "legacy")  # a new token of the same user, same client
+    other = call(obo_stack, user_token(obo_stack, "second.user@contoso.test"), "legacy")
+
+    assert (first.structured_content, again.structured_content) == (DEV_USER, DEV_USER)
+    assert other.is_error is True and "(AADSTS65001)" in other.content[0].text
+
+
+def test_an_unreachable_managed_identity_endpoint_is_a_short_tool_error(obo_stack: OboStack, monkeypatch: pytest.MonkeyPatch):
+    from auth import Settings
+    from obo.cache import CacheKey
+    from obo.exchange import ExchangeUnavailable, OnBehalfOf
+    from obo.settings import OboSettings
+    from tests.support import free_port
+
+    settings = OboSettings.from_env(obo_stack.env, Settings.from_env(obo_stack.env))
+    assert settings is not None
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"https://127.0.0.1:{free_port()}/msi/token")
+    key = CacheKey(tenant_id=obo_stack.idp.tenant_id, user="someone", client_id=None, scopes=settings.scopes)
+
+    with pytest.raises(ExchangeUnavailable) as caught:
+        OnBehalfOf(settings).token(key, user_token(obo_stack))
+
+    assert caught.value.reason == "managed_identity"
