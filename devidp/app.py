@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
 from secrets import token_urlsafe
+from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -217,12 +216,11 @@ def _site_routes(
 
     def decide_downstream(params: dict[str, str], user: DevUser | None) -> Response:
         client, error = downstream_client(params)
-        if client is None:
+        if client is None or server.downstream is None:
             return error or HTMLResponse("", status_code=400)
         if user is None:
             query = {"error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app."}
         else:
-            assert server.downstream is not None
             server.downstream.record_sign_in(params, user)
             # Entra would issue a code; the MCP server never redeems it (the sign-in itself is the point).
             query = {"code": token_urlsafe(32)}

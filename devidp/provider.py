@@ -30,9 +30,9 @@ from . import defaults
 from .app import Endpoints, TenantSite, build_app
 from .claims import TokenShape, TokenVersion
 from .consent import message_page
+from .downstream import DONE_PATH, ME_PATH, DownstreamStandIn
 from .issuer import TokenIssuer
 from .keys import SigningKey
-from .downstream import DONE_PATH, ME_PATH, DownstreamStandIn
 from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
 from .registry import ClientRegistration, DevUser, api_registration, default_clients, default_users
