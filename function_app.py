@@ -53,17 +53,12 @@ _hide_uvicorn = "uvicorn" not in sys.modules
 if _hide_uvicorn:
     sys.modules["uvicorn"] = None  # type: ignore[assignment]  # import of uvicorn halted: ImportError
 try:
-    from edge import build_asgi_app  # noqa: E402  (after the prefetch on purpose)
+    from app_factory import build_app  # noqa: E402  (after the prefetch on purpose)
 finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
 
-if obo_settings is not None:
-    from obo.server import build_example_server
-
-    asgi_app = build_asgi_app(settings, signing_keys, front_settings, server=build_example_server(obo_settings))
-else:
-    asgi_app = build_asgi_app(settings, signing_keys, front_settings)
+asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from jwt import PyJWK
@@ -25,6 +25,7 @@ __all__ = [
     "client_id_of",
     "read_header",
     "validate_claims",
+    "validate_key_issuer",
     "validate_lifetime",
     "verify_signature",
 ]
@@ -37,6 +38,11 @@ MAX_KID_LENGTH = 128
 MAX_NUMERIC_DATE = 253_402_300_799
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
 _KID = re.compile(r"[A-Za-z0-9._~+/=-]+")  # fullmatch: `$` would let a trailing newline through
+# The placeholder of Entra's tenant-independent issuer values ("…/{tenantid}/v2.0"); Microsoft's
+# recap of the signing-key-issuer check substitutes it case-insensitively.
+_TENANT_PLACEHOLDER = re.compile(re.escape("{tenantid}"), re.IGNORECASE)
+
+_Key = TypeVar("_Key", bound=PyJWK)
 
 # Everything PyJWT would check besides the signature is checked below, against `now`.
 _SIGNATURE_ONLY: dict[str, Any] = {
@@ -74,7 +80,7 @@ def read_header(token: str) -> dict[str, Any]:
     return header
 
 
-def verify_signature(token: str, keys: Sequence[PyJWK]) -> tuple[dict[str, Any], PyJWK]:
+def verify_signature(token: str, keys: Sequence[_Key]) -> tuple[dict[str, Any], _Key]:
     """The claims of `token` and the key that verified its RS256 signature.
 
     `keys` are the candidates under the token's kid, tried in order; auth.keys bounds their number.
@@ -99,6 +105,36 @@ def validate_claims(claims: Mapping[str, Any], settings: Settings, now: float, l
     _validate_not_an_id_token(claims)
     _validate_names_its_client(claims, settings)
     _validate_is_access_token(claims)
+
+
+def validate_key_issuer(claims: Mapping[str, Any], key_issuer: str | None, settings: Settings) -> None:
+    """Raise InvalidToken unless the key that verified the token belongs to the token's issuer.
+
+    Microsoft, "Access tokens in the Microsoft identity platform", section *Validate the signing
+    key issuer*: Entra's keys document names, for each key, the issuer that uses it; a key with a
+    concrete issuer verifies only tokens whose `iss` equals it, and a key with the templated
+    `…/{tenantid}/v2.0` only tokens whose `iss` equals it once the token's `tid` is put in.
+    So a key published for one issuer (e.g. the consumers tenant) cannot vouch for a token that
+    claims another. Keys without `issuer` (Okta, generic OIDC, Entra's v1.0 keys) are not tied.
+    Call it after validate_claims: `iss` is then a trusted issuer for this API.
+    """
+    if key_issuer is None:
+        return
+    issuer = claims["iss"]
+    tenant = claims.get("tid")
+    if _TENANT_PLACEHOLDER.search(key_issuer):
+        if not isinstance(tenant, str) or not is_tenant_id(tenant):
+            raise InvalidToken("key_issuer_mismatch")
+        key_issuer = _TENANT_PLACEHOLDER.sub(lambda _: tenant, key_issuer)
+    if issuer == key_issuer:
+        return
+    # A v1.0 token (`iss` https://sts.windows.net/{tid}/) verified by a key of the v2.0 keys document:
+    # only v2.0 documents carry `issuer`, so the key is held to the v2.0 issuer of the same tenant and
+    # cloud, as Microsoft.IdentityModel.Validators' signing-key-issuer check does for v1.0 tokens.
+    if settings.is_entra and isinstance(tenant, str) and settings.v1_issuer_base is not None:
+        if issuer == f"{settings.v1_issuer_base}/{tenant}/" and key_issuer == f"{settings.authority}/{tenant}/v2.0":
+            return
+    raise InvalidToken("key_issuer_mismatch")
 
 
 def client_id_of(claims: Mapping[str, Any], settings: Settings) -> str | None:

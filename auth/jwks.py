@@ -9,7 +9,12 @@ trusted to be usable:
 * keys that are not RSA, not for signatures or not for RS256 are skipped, as
   before;
 * several distinct keys under one `kid` are all kept, in document order, up to
-  MAX_KEYS_PER_KID, and a token signed by any of them verifies.
+  MAX_KEYS_PER_KID, and a token signed by any of them verifies;
+* a key's `issuer` member, which Entra's v2.0 keys documents carry ("Access tokens
+  in the Microsoft identity platform", section *Validate the signing key issuer*),
+  is kept with the key, so auth.claims.validate_key_issuer can hold the token's
+  `iss` to it; a key whose `issuer` is present but not a non-empty string is
+  never used, since no token could be tied to it.
 
 Every entry not used is reported as a SkippedKey (its kid and a reason code); the
 cache in auth.keys logs each once.
@@ -24,7 +29,18 @@ from typing import Any, NamedTuple
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-__all__ = ["MAX_KEYS_PER_KID", "MIN_RSA_BITS", "Candidates", "JwksFetchError", "ParsedJwks", "SkippedKey", "parse_jwks"]
+from .errors import Failure
+
+__all__ = [
+    "MAX_KEYS_PER_KID",
+    "MIN_RSA_BITS",
+    "Candidates",
+    "JwksFetchError",
+    "ParsedJwks",
+    "SkippedKey",
+    "VerificationKey",
+    "parse_jwks",
+]
 
 # Two keys under one kid happen (a botched rollover, a key republished with new parameters);
 # each candidate costs one signature check on a cache miss, so their number is bounded.
@@ -36,15 +52,21 @@ MIN_RSA_BITS = 2048
 # it as a private key that cannot verify (AttributeError, a 500 for every token under its kid).
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 
-Candidates = tuple[PyJWK, ...]
 
 
-class JwksFetchError(Exception):
-    """The JWKS could not be fetched or held no usable key; `reason` is a short code."""
+class VerificationKey(PyJWK):
+    """A usable RS256 verification key, and the issuer its document ties it to (None when it names none)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, jwk_data: dict[str, Any], issuer: str | None) -> None:
+        super().__init__(jwk_data)
+        self.issuer = issuer
+
+
+Candidates = tuple[VerificationKey, ...]
+
+
+class JwksFetchError(Failure[str]):
+    """The JWKS could not be fetched or held no usable key; `reason` is a short code (`jwks_…`)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +93,7 @@ def parse_jwks(body: bytes) -> ParsedJwks:
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise JwksFetchError("jwks_not_a_key_set")
-    keys: dict[str, list[PyJWK]] = {}
+    keys: dict[str, list[VerificationKey]] = {}
     skipped: list[SkippedKey] = []
     for entry in entries:
         kid = entry.get("kid") if isinstance(entry, dict) else None
@@ -106,12 +128,17 @@ def _unusable(entry: Any, kid: str | None) -> str | None:
         return "not_for_signing"
     if entry.get("alg", "RS256") != "RS256":
         return "alg_not_rs256"
+    # Entra's keys documents name, per key, the issuer that signs with it; a key must only verify
+    # that issuer's tokens ("Access tokens in the Microsoft identity platform", section *Validate
+    # the signing key issuer*). A present but unusable `issuer` ties the key to nothing we can check.
+    if "issuer" in entry and not (isinstance(entry["issuer"], str) and entry["issuer"].strip()):
+        return "bad_key_issuer"
     return None
 
 
-def _load(entry: dict[str, Any]) -> tuple[PyJWK | None, str | None]:
+def _load(entry: dict[str, Any]) -> tuple[VerificationKey | None, str | None]:
     try:
-        key = PyJWK(entry)
+        key = VerificationKey(entry, entry.get("issuer"))
     except (PyJWTError, ValueError, TypeError):
         return None, "unusable_key"
     if key.key.key_size < MIN_RSA_BITS:
@@ -119,7 +146,7 @@ def _load(entry: dict[str, Any]) -> tuple[PyJWK | None, str | None]:
     return key, None
 
 
-def _crowded(candidates: list[PyJWK], key: PyJWK) -> str | None:
+def _crowded(candidates: list[VerificationKey], key: VerificationKey) -> str | None:
     """Why `key` can't join the other candidates under its kid, if it can't."""
     if any(held.key.public_numbers() == key.key.public_numbers() for held in candidates):
         return "duplicate_key"

@@ -9,7 +9,7 @@ import anyio.to_thread
 from jwt import PyJWK
 
 from .bearer import MAX_AUTHORIZATION_BYTES, bearer_token
-from .claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
+from .claims import client_id_of, read_header, validate_claims, validate_key_issuer, validate_lifetime, verify_signature
 from .errors import TokenExpired
 from .keys import JwksCache
 from .principal import Principal
@@ -61,6 +61,7 @@ class TokenVerifier:
             candidates = await anyio.to_thread.run_sync(self.keys.get, kid)
         claims, key = verify_signature(token, candidates)
         validate_claims(claims, self.settings, now=self._clock())
+        validate_key_issuer(claims, key.issuer, self.settings)
         principal = Principal.from_claims(claims, client_id_of(claims, self.settings))
         if digest is not None:
             self.verified.put(digest, VerifiedToken(kid, key, claims, principal))

@@ -1,6 +1,7 @@
 """One cold start: import a server, answer one `tools/call` through its function object, report, exit.
 
-Run as `python bench/cold_child.py ours|bare` in a fresh process. Imports nothing
+Run as `python bench/cold_child.py ours|bare` in a fresh process; with BENCH_APP_DIR set,
+"ours" is imported from that folder (a staged app folder, as Azure runs it). Imports nothing
 before the server module but the standard library, so each variant pays only for
 itself. Prints one JSON line the moment the answer is in; the parent stamps the
 wall time when it reads that line.
@@ -23,8 +24,9 @@ def _since_spawn() -> float:
 
 
 def main(variant: str) -> None:
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.environ.get("BENCH_APP_DIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     started = _since_spawn()
+    cpu_started = time.process_time()
     if variant == "ours":
         import function_app as target
     elif variant == "bare":
@@ -32,6 +34,7 @@ def main(variant: str) -> None:
     else:
         raise SystemExit(f"unknown variant {variant!r}")
     imported = _since_spawn()
+    import_cpu = time.process_time() - cpu_started
 
     import azure.functions as func
 
@@ -72,6 +75,7 @@ def main(variant: str) -> None:
                     "body": response.get_body().decode(),
                     "interpreter_s": started,
                     "import_s": imported - started,
+                    "import_cpu_s": import_cpu,
                     "first_call_s": answered - imported,
                     "child_total_s": answered,
                     "cpu_s": usage.ru_utime + usage.ru_stime,

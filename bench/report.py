@@ -185,6 +185,8 @@ def render(results: dict[str, Any], *, smoke: bool = False) -> str:
             f"| {name} | {_ms(warm[name]['p50'])} | {_ms(warm[name]['p99'])} | {c['median_s']:.3f} s | {c['min_s']:.3f} s "
             f"| {c['max_s']:.3f} s | {c['median_import_s']:.3f} s | {_ms(c['median_first_call_s'])} | {c.get('median_cpu_s', float('nan')):.3f} s |"
         )
+    if "azure_cold_start" in results:
+        lines += ["", *azure_cold_rows(results["azure_cold_start"])]
     lines += [
         "",
         *_this_round(results),
@@ -262,6 +264,27 @@ def _this_round(results: dict[str, Any]) -> list[str]:
         "   request waiting (3 passes per 20,000 in-process calls, ~4% of CPU). Frozen, a pass takes ~5 ms.",
     ]
     return lines
+
+
+def azure_cold_rows(azure: dict[str, Any]) -> list[str]:
+    """The cold start as Azure runs it: a read-only app folder, with and without the app's bytecode."""
+    rows = [
+        "### Cold start as Azure runs it",
+        "",
+        "Run from a package, the app folder is read-only, so Python can write no `__pycache__` there; the remote",
+        "build compiles the installed packages, not the app (`deploy/stage.py`). `python -m bench --azure-cold`",
+        f"stages the app twice with `deploy.stage`, makes both folders read-only and alternates {azure['runs']} cold",
+        "starts of each (`PYTHONDONTWRITEBYTECODE=1`, so nothing is written even where read-only means nothing).",
+        "",
+        "| app folder (read-only) | `import function_app`, median wall | its CPU, median | spawn to first answer, median |",
+        "|---|---|---|---|",
+    ]
+    for name, label in (("no_bytecode", "no app bytecode (what a plain publish ships)"),
+                        ("shipped_bytecode", "unchecked-hash pycs shipped (`python -m deploy stage`)")):
+        rows.append(f"| {label} | {azure[name]['median_import_s']:.3f} s | {azure[name]['median_import_cpu_s']:.3f} s "
+                    f"| {azure[name]['median_s']:.3f} s |")
+    rows.append(f"| without ÷ with | {azure['import_ratio']:.3f}× | {azure['import_cpu_ratio']:.3f}× | {azure['wall_ratio']:.3f}× |")
+    return rows
 
 
 def _scale(results: dict[str, Any]) -> list[str]:

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench            # full run, a few minutes; writes docs/performance.md
     .venv/bin/python -m bench --smoke    # seconds; proves the harness works, writes nothing unless --out
+    .venv/bin/python -m bench --azure-cold   # only the cold start as Azure runs it; prints, writes nothing
 
 Every figure is measured against the bare MCP SDK in the same run, because this
 machine is shared and noisy: the ratios matter, the absolute numbers drift.
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .cold import run_cold
+from .cold import run_azure_cold, run_cold
 from .fixtures import REPO, Fixture
 from .report import environment, render
 from .throughput import run_throughput
@@ -32,6 +33,7 @@ class Plan:
 
     cold_runs: int
     cold_warmup: int
+    azure_cold_runs: int
     warm_iterations: int
     warm_warmup: int
     concurrencies: tuple[int, ...]
@@ -41,12 +43,12 @@ class Plan:
 
 
 FULL = Plan(
-    cold_runs=15, cold_warmup=1, warm_iterations=3000, warm_warmup=300,
+    cold_runs=15, cold_warmup=1, azure_cold_runs=15, warm_iterations=3000, warm_warmup=300,
     concurrencies=(8, 64), duration=3.0, rounds=6, prefer_wrk=True,
 )
 # Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
 SMOKE = Plan(
-    cold_runs=1, cold_warmup=0, warm_iterations=30, warm_warmup=10,
+    cold_runs=1, cold_warmup=0, azure_cold_runs=1, warm_iterations=30, warm_warmup=10,
     concurrencies=(8, 64), duration=1.0, rounds=1, prefer_wrk=False,
 )
 
@@ -60,6 +62,17 @@ def _warm(plan: Plan) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _azure_cold(fixture: Fixture, runs: int, log: Any) -> dict[str, Any]:
+    log("cold start as Azure runs it (read-only app folder) ...")
+    result = run_azure_cold(fixture, runs=runs)
+    log(
+        f"  import function_app: no app bytecode {result['no_bytecode']['median_import_s']:.3f}s, "
+        f"shipped bytecode {result['shipped_bytecode']['median_import_s']:.3f}s, ratio {result['import_ratio']:.3f} "
+        f"(CPU ratio {result['import_cpu_ratio']:.3f})"
+    )
+    return result
+
+
 def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
     """All three benchmarks under `plan`; the results as one JSON-ready dict."""
     started = time.time()
@@ -68,6 +81,7 @@ def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
         log("cold start ...")
         cold = run_cold(fixture, runs=plan.cold_runs, warmup=plan.cold_warmup)
         log(f"  ours {cold['ours']['median_s']:.3f}s bare {cold['bare']['median_s']:.3f}s ratio {cold['ratio']:.3f}")
+        azure_cold = _azure_cold(fixture, plan.azure_cold_runs, log)
         log("warm path ...")
         warm = _warm(plan)
         log(f"  p50 ours {warm['ours']['p50'] * 1e3:.3f}ms bare {warm['bare']['p50'] * 1e3:.3f}ms ratio {warm['ratio_p50']:.3f}")
@@ -89,6 +103,7 @@ def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
         "environment": environment(),
         "elapsed_s": time.time() - started,
         "cold_start": cold,
+        "azure_cold_start": azure_cold,
         "warm": warm,
         "throughput": throughput,
     }
@@ -99,7 +114,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="a seconds-long run that proves the harness works")
     parser.add_argument("--out", help="where to write the Markdown report (default: docs/performance.md, none with --smoke)")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--azure-cold", action="store_true",
+                        help="run only the cold start as Azure runs it (read-only app folder, with and without app bytecode)")
     args = parser.parse_args(argv)
+    if args.azure_cold:
+        fixture = Fixture.start()
+        try:
+            result = _azure_cold(fixture, (SMOKE if args.smoke else FULL).azure_cold_runs, print)
+        finally:
+            fixture.close()
+        print(json.dumps(result, indent=2))
+        return
     plan = SMOKE if args.smoke else FULL
     results = run(plan)
     out = args.out or (None if args.smoke else os.path.join(REPO, "docs", "performance.md"))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth import ConfigError, Settings
-from auth.settings import is_loopback_host
+from auth.settings import https_url_problem
 
 __all__ = ["ENTRA_TOKEN_EXCHANGE_AUDIENCE", "FrontSettings", "front_problems"]
 
@@ -33,7 +33,7 @@ class FrontSettings:
     token_endpoint: str
     sealing_keys: tuple[str, ...] = field(repr=False)
     client_secret: str | None = field(default=None, repr=False)
-    #: "system" for the system-assigned identity, else a user-assigned identity's client id.
+    #: The user-assigned managed identity's client id.
     managed_identity: str | None = None
     assertion_audience: str = ENTRA_TOKEN_EXCHANGE_AUDIENCE
     #: Local development only: CIMD documents on loopback or private addresses, and over http.
@@ -89,8 +89,15 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         problems.append("OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)")
     if (secret is None) == (identity is None):
         problems.append("set exactly one of OAUTH_FRONT_CLIENT_SECRET or OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID")
-    if identity is not None and identity.lower() != "system" and not _GUID.match(identity):
-        problems.append("OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID) or 'system'")
+    # Microsoft, "Configure an application to trust a managed identity": "Only user-assigned managed
+    # identities can be used as a federated credential for apps. system-assigned identities aren't supported."
+    if identity is not None and identity.lower() == "system":
+        problems.append(
+            "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id: "
+            "an app's federated credential cannot trust a system-assigned identity"
+        )
+    elif identity is not None and not _GUID.match(identity):
+        problems.append("OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID)")
     keys = tuple(k.strip() for k in (keys_value or "").split(",") if k.strip())
     if not keys:
         problems.append("OAUTH_FRONT_SEALING_KEYS is required (comma-separated Fernet keys, the first seals)")
@@ -118,8 +125,9 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
                 "when OAUTH_ISSUER is not an Entra v2.0 issuer"
             )
     for name, url in (("OAUTH_FRONT_AUTHORIZATION_ENDPOINT", authorize), ("OAUTH_FRONT_TOKEN_ENDPOINT", token)):
-        if url is not None and not _https_or_loopback(url):
-            problems.append(f"{name} must be an https:// URL (plain http only for localhost)")
+        problem = https_url_problem(url) if url is not None else None
+        if problem:
+            problems.append(f"{name} {problem}")
     if problems or client_id is None or authorize is None or token is None:
         return None
     return FrontSettings(
@@ -128,7 +136,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         token_endpoint=token,
         sealing_keys=keys,
         client_secret=secret,
-        managed_identity=None if identity is None else ("system" if identity.lower() == "system" else identity),
+        managed_identity=identity,
         assertion_audience=audience,
         dev_mode=dev_value in _ON,
     )
@@ -139,16 +147,3 @@ def _entra_tenant_authority(settings: Settings) -> str | None:
     if not settings.is_entra or not settings.issuer.endswith("/v2.0"):
         return None
     return settings.issuer.removesuffix("/v2.0")
-
-
-def _https_or_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.fragment or not host:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))

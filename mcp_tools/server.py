@@ -11,6 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
 from auth import current_principal
+from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
@@ -41,7 +42,7 @@ def _allowed(spec: ToolSpec) -> bool:
 class PermissionAwareServer(MCPServer):
     """Filters `tools/list` per caller and re-checks permissions before any tool runs."""
 
-    def __init__(self, specs: Sequence[ToolSpec], **kwargs: Any) -> None:
+    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.specs = {spec.name: spec for spec in specs}
 
@@ -70,12 +71,12 @@ def build_server(
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
     specs = (*SPECS, *examples)
-    server = PermissionAwareServer(
-        specs,
+    server = new_server(
+        PermissionAwareServer,
+        specs=specs,
         request_state_security=request_state_security,
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
-        log_level="WARNING",
     )
     for spec in specs:
         server.add_tool(

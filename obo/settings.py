@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from auth import ConfigError, Settings
-from auth.settings import is_loopback_host
+from auth.settings import https_url_problem
 from outbound import TOKEN_EXCHANGE_AUDIENCE
 
 __all__ = ["GRAPH_ME", "GRAPH_USER_READ", "OboSettings"]
@@ -44,7 +44,7 @@ class OboSettings:
     #: Fernet keys sealing the multi-round-trip `requestState`; the first seals, all open.
     state_keys: tuple[str, ...] = field(repr=False)
     client_secret: str | None = field(default=None, repr=False)
-    #: "system" or a user-assigned identity's client id: the federated credential's subject.
+    #: The user-assigned identity's client id, whose token is the federated credential's subject.
     managed_identity: str | None = None
     assertion_audience: str = TOKEN_EXCHANGE_AUDIENCE
 
@@ -97,8 +97,10 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
     if secret is not None and environ.get(_ON_AZURE):
         # No secret on Azure: the managed identity's federated credential replaces it.
         problems.append("OBO_CLIENT_SECRET is for local development only; on Azure set OBO_MANAGED_IDENTITY_CLIENT_ID")
-    if identity is not None and identity.lower() != "system" and not _GUID.fullmatch(identity):
-        problems.append("OBO_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID) or 'system'")
+    # Microsoft, "Configure an application to trust a managed identity": "Only user-assigned managed
+    # identities can be used as a federated credential for apps. system-assigned identities aren't supported."
+    if identity is not None and not _GUID.fullmatch(identity):
+        problems.append("OBO_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id (GUID)")
     if authority is None and auth_settings is not None and auth_settings.issuer.endswith("/v2.0"):
         # Entra's v2.0 endpoints sit beside its v2.0 issuer: `{authority}/{tenant}/oauth2/v2.0/…`.
         authority = auth_settings.issuer.removesuffix("/v2.0")
@@ -109,10 +111,13 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         problems.append("OBO_AUTHORITY must be an https:// URL with a tenant path (MSAL accepts no other)")
     if not scopes or any(" " in s or "," in s for s in scopes):
         problems.append("OBO_SCOPES must be the downstream API's scopes, space-separated")
-    if not _https_or_loopback(api_url):
-        problems.append("OBO_API_URL must be an https:// URL (plain http only for localhost)")
-    if redirect_uri is None or not _https_or_loopback(redirect_uri):
+    api_problem = https_url_problem(api_url)
+    if api_problem is not None:
+        problems.append(f"OBO_API_URL {api_problem}")
+    if redirect_uri is None:
         problems.append("OBO_REDIRECT_URI is required: a redirect URI of the API's registration (https)")
+    elif https_url_problem(redirect_uri) is not None:
+        problems.append(f"OBO_REDIRECT_URI {https_url_problem(redirect_uri)}")
     if not keys:
         problems.append("OBO_STATE_KEYS is required (comma-separated Fernet keys, the first seals)")
     for position, key in enumerate(keys, start=1):
@@ -128,7 +133,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         redirect_uri=redirect_uri,
         state_keys=keys,
         client_secret=secret,
-        managed_identity=None if identity is None else ("system" if identity.lower() == "system" else identity),
+        managed_identity=identity,
         assertion_audience=audience,
     )
 
@@ -150,13 +155,3 @@ def _https(url: str) -> bool:
         return False
     return parts.scheme == "https" and bool(parts.hostname) and parts.path.strip("/") != "" and not parts.query
 
-
-def _https_or_loopback(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.fragment or not host:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))

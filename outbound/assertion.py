@@ -32,12 +32,14 @@ class AssertionUnavailable(Exception):
 class ManagedIdentityAssertion:
     """`assertion()` returns the managed identity's current token for the exchange audience.
 
-    `identity` is "system" for the system-assigned identity, else a user-assigned identity's
-    client id. The MSAL client is built on first use, under a lock, and then shared.
+    `client_id` is a user-assigned identity's client id: Microsoft, "Configure an application to
+    trust a managed identity": "Only user-assigned managed identities can be used as a federated
+    credential for apps. system-assigned identities aren't supported." The MSAL client is built on
+    first use, under a lock, and then shared.
     """
 
-    def __init__(self, identity: str, audience: str = TOKEN_EXCHANGE_AUDIENCE) -> None:
-        self.identity = identity
+    def __init__(self, client_id: str, audience: str = TOKEN_EXCHANGE_AUDIENCE) -> None:
+        self.client_id = client_id
         self.audience = audience
         self._client: Any = None
         self._lock = threading.Lock()
@@ -62,10 +64,6 @@ class ManagedIdentityAssertion:
 
         with self._lock:
             if self._client is None:
-                managed = (
-                    msal.SystemAssignedManagedIdentity()
-                    if self.identity == "system"
-                    else msal.UserAssignedManagedIdentity(client_id=self.identity)
-                )
+                managed = msal.UserAssignedManagedIdentity(client_id=self.client_id)
                 self._client = msal.ManagedIdentityClient(managed, http_client=requests.Session())
             return self._client

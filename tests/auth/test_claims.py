@@ -9,7 +9,7 @@ import pytest
 from jwt import PyJWK
 
 from auth import InvalidToken, Settings, TokenExpired
-from auth.claims import client_id_of, read_header, validate_claims, validate_lifetime, verify_signature
+from auth.claims import client_id_of, read_header, validate_claims, validate_key_issuer, validate_lifetime, verify_signature
 from tests.support import (
     APP_ID_URI,
     CLIENT_ID,
@@ -286,3 +286,74 @@ def test_a_tampered_payload_fails_the_signature():
     with pytest.raises(InvalidToken) as caught:
         verify_signature(f"{header}.{forged_payload}.{signature}", [PyJWK(KEY.jwk())])
     assert caught.value.reason == "bad_signature"
+
+
+# --- the signing key's issuer ("Access tokens in the Microsoft identity platform", *Validate the signing key issuer*) ---
+
+TEMPLATED = "https://login.microsoftonline.com/{tenantid}/v2.0"
+MULTI = Settings.from_env(
+    {
+        "OAUTH_ISSUER": "https://login.microsoftonline.com/organizations/v2.0",
+        "OAUTH_AUDIENCE": CLIENT_ID,
+        "OAUTH_JWKS_URI": "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+        "OAUTH_ALLOWED_TENANTS": f"{TENANT_ID},{OTHER_TENANT_ID}",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "key_issuer",
+    [None, ISSUER_V2, TEMPLATED, "https://login.microsoftonline.com/{TenantId}/v2.0"],
+    ids=["no-issuer", "concrete", "template", "template-any-case"],
+)
+def test_a_key_tied_to_the_tokens_issuer_or_to_none_passes(key_issuer: str | None):
+    claims = at_now()
+    validate_claims(claims, SETTINGS, NOW)
+    validate_key_issuer(claims, key_issuer, SETTINGS)  # raises on refusal
+
+
+@pytest.mark.parametrize(
+    ("key_issuer", "claims"),
+    [
+        (f"https://login.microsoftonline.com/{OTHER_TENANT_ID}/v2.0", user_claims()),
+        ("https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", user_claims()),
+        ("https://login.microsoftonline.us/{tenantid}/v2.0", user_claims()),
+        (TEMPLATED + "/", user_claims()),
+        (TEMPLATED, user_claims(tid=DROP)),
+        (TEMPLATED, user_claims(tid="not-a-guid")),
+        ("https://contoso.okta.com/oauth2/default", user_claims()),
+    ],
+    ids=["other-tenant", "consumers-key", "other-cloud", "trailing-slash", "template-no-tid", "template-bad-tid", "other-issuer"],
+)
+def test_a_key_published_for_another_issuer_cannot_vouch_for_the_token(key_issuer: str, claims: dict[str, Any]):
+    with pytest.raises(InvalidToken) as caught:
+        validate_key_issuer(claims, key_issuer, SETTINGS)
+    assert caught.value.reason == "key_issuer_mismatch"
+
+
+def test_the_template_takes_each_tokens_own_tenant():
+    mine = user_claims(iss=f"https://login.microsoftonline.com/{OTHER_TENANT_ID}/v2.0", tid=OTHER_TENANT_ID)
+    validate_key_issuer(mine, TEMPLATED, MULTI)
+
+    confused = user_claims(iss=f"https://login.microsoftonline.com/{OTHER_TENANT_ID}/v2.0", tid=TENANT_ID)
+    with pytest.raises(InvalidToken) as caught:
+        validate_key_issuer(confused, TEMPLATED, MULTI)
+    assert caught.value.reason == "key_issuer_mismatch"
+
+
+def test_a_v1_token_is_held_to_the_v2_issuer_of_its_own_tenant_and_cloud():
+    # Only the v2.0 keys document carries `issuer`; a v1.0 token verified by one of its keys is held
+    # to the v2.0 issuer of the same tenant, as Microsoft.IdentityModel.Validators does.
+    v1 = user_claims(iss=ISSUER_V1, aud=APP_ID_URI, ver="1.0", **V1_CLIENT)
+    for key_issuer in (TEMPLATED, ISSUER_V2):
+        validate_key_issuer(v1, key_issuer, SETTINGS)
+    for key_issuer in (f"https://login.microsoftonline.com/{OTHER_TENANT_ID}/v2.0", "https://login.microsoftonline.us/{tenantid}/v2.0"):
+        with pytest.raises(InvalidToken) as caught:
+            validate_key_issuer(v1, key_issuer, SETTINGS)
+        assert caught.value.reason == "key_issuer_mismatch"
+
+
+def test_okta_keys_name_no_issuer_and_are_not_tied():
+    claims = {"iss": "https://contoso.okta.com/oauth2/default", "aud": "api://mcp-calculator", "cid": "0oa1", "scp": ["a"]}
+    validate_key_issuer(claims, None, OKTA)
+    validate_key_issuer(claims, "https://contoso.okta.com/oauth2/default", OKTA)

@@ -28,6 +28,12 @@ def test_smoke_run_yields_every_figure_and_a_report(tmp_path: Path) -> None:
     assert cold["ratio"] > 0
     assert cold["jwks_hits_per_ours_run"] == 1
 
+    azure = results["azure_cold_start"]  # the read-only app folder, with and without the app's bytecode
+    for variant in ("no_bytecode", "shipped_bytecode"):
+        assert azure[variant]["median_import_s"] > 0 and azure[variant]["median_import_cpu_s"] > 0
+        assert len(azure[variant]["import_samples_s"]) == azure["runs"] >= 1
+    assert azure["import_ratio"] > 0 and azure["import_cpu_ratio"] > 0
+
     warm = results["warm"]
     for variant in ("ours", "bare"):
         assert warm[variant]["n"] == warm["iterations"]
@@ -55,3 +61,4 @@ def test_smoke_run_yields_every_figure_and_a_report(tmp_path: Path) -> None:
                     "## What this round changed", "## Scale, on paper", "## Method", "## Environment"):
         assert heading in report
     assert "raw-ASGI floor" in report and "2026-07-28 wire" in report
+    assert "### Cold start as Azure runs it" in report

@@ -14,7 +14,8 @@ from tests.support import REPO, TENANT_ID, entra_env
 
 ENTRA = entra_env("https://login.microsoftonline.com/keys")
 KEY = Fernet.generate_key().decode()
-FRONT = {"OAUTH_FRONT": "on", "OAUTH_FRONT_CLIENT_ID": "front-app", "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": "system", "OAUTH_FRONT_SEALING_KEYS": KEY}
+IDENTITY = "5c1f0e3a-8d2b-4c6e-9a7f-2b4d6e8f0a1c"
+FRONT = {"OAUTH_FRONT": "on", "OAUTH_FRONT_CLIENT_ID": "front-app", "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": IDENTITY, "OAUTH_FRONT_SEALING_KEYS": KEY}
 
 
 def test_off_by_default_and_when_switched_off() -> None:
@@ -30,7 +31,7 @@ def test_entra_endpoints_come_from_the_issuer() -> None:
     assert front is not None
     assert front.authorization_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/authorize"
     assert front.token_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token"
-    assert (front.managed_identity, front.client_secret, front.assertion_audience) == ("system", None, ENTRA_TOKEN_EXCHANGE_AUDIENCE)
+    assert (front.managed_identity, front.client_secret, front.assertion_audience) == (IDENTITY, None, ENTRA_TOKEN_EXCHANGE_AUDIENCE)
     assert front.dev_mode is False
     assert KEY not in repr(front)
 
@@ -75,13 +76,43 @@ def test_every_bad_setting_is_named() -> None:
     assert caught.value.problems == [
         "OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)",
         "set exactly one of OAUTH_FRONT_CLIENT_SECRET or OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID",
-        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID) or 'system'",
+        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID)",
         "OAUTH_FRONT_SEALING_KEYS key 2 must be 32 bytes of url-safe base64 "
         "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')",
         "OAUTH_FRONT_DEV_MODE must be on or off",
         "OAUTH_FRONT_TOKEN_ENDPOINT must be an https:// URL (plain http only for localhost)",
     ]
     assert "c2hvcnQ" not in str(caught.value) and KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://login.example/authorize#top", "must not have a #fragment"),
+        ("http://[::1/authorize", "is not a valid URL"),
+        ("http://login.example/authorize", "must be an https:// URL (plain http only for localhost)"),
+    ],
+)
+def test_the_front_s_endpoints_follow_the_server_s_one_url_rule(url: str, problem: str) -> None:
+    # auth.settings.https_url_problem judges every configured URL; the front had its own copy that
+    # gave every failure the same words.
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env({**ENTRA, **FRONT, "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": url}, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == [f"OAUTH_FRONT_AUTHORIZATION_ENDPOINT {problem}"]
+
+
+@pytest.mark.parametrize("system", ["system", "System", " SYSTEM "])
+def test_a_system_assigned_identity_is_refused(system: str) -> None:
+    # Microsoft, "Configure an application to trust a managed identity": only user-assigned identities
+    # can be an app's federated credential, so `system` could never sign the front in.
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env({**ENTRA, **FRONT, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": system}, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == [
+        "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id: "
+        "an app's federated credential cannot trust a system-assigned identity"
+    ]
 
 
 def test_a_non_entra_issuer_needs_its_endpoints() -> None:

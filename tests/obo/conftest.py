@@ -38,7 +38,8 @@ class OboStack:
 
 
 def start_obo(idp: DevIdentityProvider, env: dict[str, str]) -> tuple[object, threading.Thread, str, OnBehalfOf]:
-    """Build the app as function_app.py does with OBO_EXAMPLE=on, from a mapping, and serve it."""
+    """Build the app as app_factory.build_app does with OBO_EXAMPLE=on, from a mapping, and serve it;
+    the exchange is the test's, so it can empty the token cache between tests."""
     from auth import Settings
     from edge import build_asgi_app
     from obo.server import build_example_server

@@ -18,7 +18,7 @@ SETTINGS = OboSettings(
     api_url="https://graph.microsoft.com/v1.0/me",
     redirect_uri="https://calc.example/obo/done",
     state_keys=(Fernet.generate_key().decode(),),
-    managed_identity="system",
+    managed_identity="bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
 )
 CA_CLAIMS = '{"access_token":{"capolids":{"essential":true,"values":["9ab03e19-ed42-4168-b6b7-7001fb3e933a"]}}}'
 CAE_CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1604106651"}}}'

@@ -129,3 +129,10 @@ def test_with_the_example_on_the_app_reads_its_settings_and_builds_with_it():
     result = run_function_app(env, probe)
 
     assert (result.returncode, result.stdout) == (0, f"{entra_env('x')['OAUTH_AUDIENCE']} True\n"), result.stderr
+
+
+def test_a_system_assigned_identity_is_refused_because_a_federated_credential_cannot_trust_it():
+    with pytest.raises(ConfigError) as caught:
+        read(**{**ON, "OBO_MANAGED_IDENTITY_CLIENT_ID": "system"})
+
+    assert caught.value.problems == ["OBO_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id (GUID)"]

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 from starlette.types import Receive, Scope, Send
 
@@ -18,6 +17,7 @@ from auth import Principal, Settings, current_principal
 from obo.exchange import OnBehalfOf
 from obo.server import build_example_server
 from obo.settings import OboSettings
+from sdk_app import stateless_app
 from tests.client.conftest import serve
 from tests.front.browser import Browser
 from tests.support import remember_token
@@ -66,12 +66,7 @@ def sdk_instance(obo_stack: OboStack) -> Iterator[str]:
     settings = Settings.from_env(obo_stack.env)
     obo = OboSettings.from_env(obo_stack.env, settings)
     assert obo is not None
-    sdk_app = build_example_server(obo, OnBehalfOf(obo)).streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
+    sdk_app = stateless_app(build_example_server(obo, OnBehalfOf(obo))).app
 
     async def as_caller(scope: Scope, receive: Receive, send: Send) -> None:
         principal = None
