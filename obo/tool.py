@@ -10,10 +10,11 @@ When the exchange or the API fails for a reason the person can fix (obo/challeng
   to do there.
 
 URL elicitation here is only ever for the downstream API's authorization (consent, a step-up
-for the downstream token). MCP forbids using it to sign the user in to this MCP server itself
-(specification 2025-11-25, Client Features > Elicitation > "URL Mode Elicitation Requests":
-URL mode is not for authorizing the MCP client's access to the MCP server, which MCP
-authorization handles, and the client's bearer token stays unchanged); so a token this server
+for the downstream token). MCP forbids using it to sign the user in to this MCP server itself:
+"MCP servers MUST NOT rely on URL mode elicitation to authorize users for themselves"
+(specification 2026-07-28, Client Features > Elicitation > "URL Mode Elicitation for OAuth
+Flows"; and "URL Mode Elicitation Requests": it is not for authorizing the MCP client's access
+to the MCP server, and the client's bearer token remains unchanged). So a token this server
 refuses is still a 401 from the edge, never an elicitation.
 """
 
