@@ -49,9 +49,12 @@ _STATE_VERSION = 1
 #: A person gets three tries at the page before the tool stops asking and says so.
 _MAX_ROUNDS = 3
 _NO_USER = (
-    "this tool acts on behalf of a signed-in user, and the caller is an application "
-    "(client credentials): on-behalf-of has no user to act for. Call it with a user's token."
+    "this tool acts on behalf of a signed-in user, and the caller acts for itself (an application's "
+    "client credentials, or an autonomous agent): on-behalf-of has no user to act for. Call it with a user's token."
 )
+#: Callers with a signed-in subject to act for: a user, and (caller kinds, auth.callers when it lands)
+#: an agent acting for a user or an agent's own user account. Anything else is app-only.
+_DELEGATED_KINDS = frozenset({"user", "agent_for_user", "agent_user_account"})
 
 
 class Profile(BaseModel):
@@ -79,7 +82,7 @@ class ProfileTool:
         principal = current_principal.get()
         if principal is None:  # the edge authenticates every call; reaching here without a caller is a wiring bug
             raise RuntimeError("no authenticated caller in this request")
-        if principal.kind != "user":
+        if principal.kind not in _DELEGATED_KINDS:
             raise ToolError(_NO_USER)
         claims, round_ = self._resumed(ctx)
         key = CacheKey(
@@ -115,6 +118,10 @@ class ProfileTool:
         except ChallengeRequired:
             # Continuous Access Evaluation revoked this token's standing: never hand it out again.
             self.exchange.cache.drop(key)
+            raise
+        except DownstreamFailed as failed:
+            if failed.reason == "status_401":  # refused for another reason: not worth keeping either
+                self.exchange.cache.drop(key)
             raise
 
     def _resumed(self, ctx: Context) -> tuple[str | None, int]:

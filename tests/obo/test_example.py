@@ -112,8 +112,8 @@ def test_an_app_caller_gets_a_tool_error_because_on_behalf_of_has_no_user(obo_st
 
     assert result.is_error is True
     assert [block.text for block in result.content] == [
-        f"{ERROR}this tool acts on behalf of a signed-in user, and the caller is an application "
-        "(client credentials): on-behalf-of has no user to act for. Call it with a user's token."
+        f"{ERROR}this tool acts on behalf of a signed-in user, and the caller acts for itself (an application's "
+        "client credentials, or an autonomous agent): on-behalf-of has no user to act for. Call it with a user's token."
     ]
 
 
@@ -268,3 +268,28 @@ def test_an_unreachable_managed_identity_endpoint_is_a_short_tool_error(obo_stac
         OnBehalfOf(settings).token(key, user_token(obo_stack))
 
     assert caught.value.reason == "managed_identity"
+
+
+def test_a_cached_token_the_api_refuses_is_dropped_and_the_next_call_exchanges_again(obo_stack: OboStack):
+    import time
+
+    import jwt as pyjwt
+
+    from devidp import SigningKey
+    from obo.cache import CacheKey
+
+    user = obo_stack.idp.users["dev.user@contoso.test"]
+    key = CacheKey(
+        tenant_id=obo_stack.idp.tenant_id,
+        user=user.oid,
+        client_id=defaults.DEV_PUBLIC_CLIENT_ID,
+        scopes=("https://graph.microsoft.com/User.Read",),
+    )
+    forged = pyjwt.encode({"aud": "https://graph.microsoft.com", "exp": int(time.time()) + 3600}, SigningKey().private_key, "RS256")
+    obo_stack.exchange.cache.put(key, remember_token(forged), time.time() + 3600)
+
+    refused = call(obo_stack, user_token(obo_stack), "legacy")
+    again = call(obo_stack, user_token(obo_stack), "legacy")
+
+    assert [block.text for block in refused.content] == [f"{ERROR}The profile service did not answer with a profile (status_401)."]
+    assert (again.is_error, again.structured_content) == (False, DEV_USER)
