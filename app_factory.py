@@ -12,6 +12,7 @@ with their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,22 +33,24 @@ def build_app(
     keys: JwksCache | None = None,
     front_settings: FrontSettings | None = None,
     *,
-    front_clock: Callable[[], float] | None = None,
+    clock: Callable[[], float] = time.time,
     obo_settings: OboSettings | None = None,
 ) -> Edge:
     """The whole application as ASGI; `front_settings` turns the OAuth front on, `obo_settings`
     the on-behalf-of example.
 
     Each package is imported only then, so with them off the cold start pays nothing for them.
+    `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
+    example's token cache are judged by; tests pass a settable one instead of sleeping.
     """
     server: MCPServer | None = None
     if obo_settings is not None:
         from obo.server import build_example_server
 
-        server = build_example_server(obo_settings)
+        server = build_example_server(obo_settings, clock=clock)
     if front_settings is None:
-        return build_asgi_app(settings, keys, server=server)
+        return build_asgi_app(settings, keys, clock=clock, server=server)
     from front.routes import build_front, front_routes
 
-    front = build_front(settings, front_settings, api_scopes(settings), clock=front_clock)
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), server=server)
+    front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server)

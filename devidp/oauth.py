@@ -94,8 +94,11 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         resource: Resource,
         clock: Callable[[], float],
         downstream: DownstreamStandIn | None = None,
+        strict_refresh_rotation: bool = False,
     ) -> None:
         super().__init__()
+        #: Revoke a refresh token when it is used, and its family when it is replayed (not Entra's way).
+        self.strict_refresh_rotation = strict_refresh_rotation
         self.clients = clients
         self.store = store
         self.issuer = issuer

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from mcp.server.mcpserver import MCPServer
 
 import mcp_tools
@@ -28,7 +31,13 @@ def profile_spec(exchange: OnBehalfOf) -> ToolSpec:
     )
 
 
-def build_example_server(settings: OboSettings, exchange: OnBehalfOf | None = None) -> MCPServer:
-    """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS."""
-    exchange = exchange or OnBehalfOf(settings)
+def build_example_server(
+    settings: OboSettings, exchange: OnBehalfOf | None = None, *, clock: Callable[[], float] = time.time
+) -> MCPServer:
+    """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS.
+
+    `clock` judges the token cache's expiries (the composition root's clock); `exchange` lets a
+    test keep hold of the cache.
+    """
+    exchange = exchange or OnBehalfOf(settings, clock=clock)
     return mcp_tools.build_server((profile_spec(exchange),), request_state_security=request_state_security(settings.state_keys))
