@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +38,9 @@ from .fastpath import FastPath
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
 from .metadata import protected_resource_metadata
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
@@ -247,15 +251,21 @@ def build_asgi_app(
     keys: JwksCache | None = None,
     *,
     authorization_server: Mapping[str, Handler] | None = None,
+    clock: Callable[[], float] = time.time,
+    server: MCPServer | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     `authorization_server`: the routes of an authorization server of our own at this origin (the
     OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
+    `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
+    tests pass a settable one instead of sleeping.
+    `server`: the MCP server to serve, when the composition root adds opt-in example tools
+    (the on-behalf-of example); by default `mcp_tools.build_server()`.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    sdk = stateless_app(mcp_tools.build_server())
+    sdk = stateless_app(server or mcp_tools.build_server())
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its
@@ -269,7 +279,7 @@ def build_asgi_app(
         routes = dict.fromkeys(DISCOVERY_PATHS, serve_discovery)
     return Edge(
         settings,
-        TokenVerifier(settings, keys),
+        TokenVerifier(settings, keys, clock=clock),
         LifespanOnce(fast_path),
         fast_path,
         routes=routes,

@@ -48,7 +48,9 @@ def start_front(
 ) -> tuple[object, threading.Thread, str, dict[str, str]]:
     """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port.
 
-    With `clock`, the front reads its time there (sealed expiries, the refresh window)."""
+    The app reads `clock`, the identity provider's unless given, for token lifetimes and for the
+    front's time (sealed expiries, the refresh window): a test that moves it expires tokens on both
+    sides at once instead of sleeping."""
     from app_factory import build_app
     from auth import Settings
     from front.settings import FrontSettings
@@ -56,7 +58,7 @@ def start_front(
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_app(settings, None, front, front_clock=clock))
+    server, thread, port = serve(build_app(settings, None, front, clock=clock if clock is not None else idp.clock))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 
