@@ -359,6 +359,26 @@ def body_json(response: func.HttpResponse) -> Any:
     return json.loads(response.get_body())
 
 
+@contextmanager
+def process_env(values: Mapping[str, str]) -> Iterator[None]:
+    """Set these process environment variables, and put back what was there (or nothing) after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def module_uses(request: Any, fixture: str) -> bool:
+    """Whether any test of the requesting module-scoped fixture's module needs `fixture`."""
+    return any(fixture in item.fixturenames for item in request.session.items if getattr(item, "module", None) is request.module)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

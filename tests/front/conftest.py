@@ -21,6 +21,7 @@ from devidp import DevIdentityProvider, OffsetClock
 from devidp.tls import write_loopback_certificate
 from devserver import dev_environment, front_environment
 from tests.client.conftest import serve
+from tests.support import module_uses, process_env
 
 REDIRECT_URI = "http://127.0.0.1:33418/callback"
 
@@ -80,6 +81,22 @@ def front_stack() -> Iterator[FrontStack]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _front_managed_identity(request: pytest.FixtureRequest) -> Iterator[None]:
+    """This folder's provider as the process's managed-identity endpoint, for each module that uses it.
+
+    Another folder's session-wide stack (tests/obo) points the same process variables at its own
+    provider for the rest of the session; run in parallel, a worker may run its files before these,
+    and MSAL would then present the other provider's token as this front's client assertion.
+    """
+    if not module_uses(request, "front_stack"):
+        yield
+        return
+    env = request.getfixturevalue("front_stack").env
+    with process_env({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]}):
+        yield
 
 
 @pytest.fixture(scope="session")

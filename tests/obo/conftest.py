@@ -18,6 +18,7 @@ from devidp import DevIdentityProvider, OffsetClock
 from devserver import dev_environment, obo_environment
 from obo.exchange import OnBehalfOf
 from tests.client.conftest import serve
+from tests.support import module_uses, process_env
 
 _PROCESS_ENV = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
@@ -73,6 +74,21 @@ def obo_stack() -> Iterator[OboStack]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _obo_process_env(request: pytest.FixtureRequest) -> Iterator[None]:
+    """This folder's provider and certificate in the process environment, for each module that uses them.
+
+    Another folder's session-wide stack (tests/front) points IDENTITY_ENDPOINT at its own provider;
+    run in parallel, a worker may run its files between two of these.
+    """
+    if not module_uses(request, "obo_stack"):
+        yield
+        return
+    env = request.getfixturevalue("obo_stack").env
+    with process_env({**{name: env[name] for name in _PROCESS_ENV[:3]}, "SSL_CERT_FILE": env["REQUESTS_CA_BUNDLE"]}):
+        yield
 
 
 @pytest.fixture(autouse=True)
