@@ -8,7 +8,12 @@ An explicit `-n`/`--numprocesses` or `--dist` on the command line wins.
 
 `--dist loadfile` keeps each test file on one worker, in file order: module-scoped
 servers start once, and tests that build on their neighbours' state stay together.
-The session-wide log audit runs in the controller (tests/log_capture.py).
+Files go to workers in the suite's order (`--no-loadscope-reorder`; xdist would
+otherwise hand out the files with the most tests first and the long single-test
+ones last, where one worker ends up running them alone), except the few long
+ones in `LONG_FILES`, which go first. That list only orders the work: a file
+missing from it or a stale entry costs seconds, never a result. The session-wide
+log audit runs in the controller (tests/log_capture.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,18 @@ from __future__ import annotations
 import os
 
 import pytest
+
+# The files that take longest, longest first (seconds of one run on two loaded cores).
+LONG_FILES = (
+    "tests/bench/test_bench_smoke.py",  # 16 s: the benchmark harness end to end
+    "tests/bench/test_slow_documents.py",  # 13 s: an attack window, by design
+    "tests/soak/test_soak.py",  # 12 s: 20,000 calls
+    "tests/doctor/test_outside.py",  # 8 s
+    "tests/auth/test_keys.py",  # 8 s
+    "tests/infra/test_checkov.py",  # 7 s: Checkov
+    "tests/e2e/test_node_clients.py",  # 7 s: Node clients
+    "tests/front/test_refresh_store.py",  # 6 s: Azurite
+)
 
 # Workers: the cores this process may run on (2 on CI), at most 4: each worker pays for its
 # own session fixtures (a JWKS server, the function app, uvicorn servers), so more buys little.
@@ -28,4 +45,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
         return  # not installed, or `-p no:xdist`: a serial run
     chosen = any(arg in ("-n", "--numprocesses", "--dist") or arg.startswith(("-n", "--numprocesses=", "--dist=")) for arg in args)
     if not chosen:
-        args[:] = ["-n", str(_WORKERS), "--dist", "loadfile", *args]
+        args[:] = ["-n", str(_WORKERS), "--dist", "loadfile", "--no-loadscope-reorder", *args]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):
+        return  # serial, or xdist's controller: the suite's order
+    rank = {path: index for index, path in enumerate(LONG_FILES)}
+    # Stable: within a file, and among all the other files, the suite's order holds.
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONG_FILES)))
