@@ -40,6 +40,7 @@ from .metadata import (
 
 if TYPE_CHECKING:
     from front.settings import FrontSettings
+    from telemetry.record import ObservedRequest, Telemetry
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
 
@@ -57,12 +58,19 @@ class Edge:
     """Routes, checks and authenticates every HTTP request before the SDK sees it."""
 
     def __init__(
-        self, settings: Settings, verifier: TokenVerifier, mcp_app: ASGIApp, fast_path: FastPath | None = None
+        self,
+        settings: Settings,
+        verifier: TokenVerifier,
+        mcp_app: ASGIApp,
+        fast_path: FastPath | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.settings = settings
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.fast_path = fast_path
+        #: Set when telemetry is on: the edge records on it and never learns where it goes.
+        self.telemetry = telemetry
         self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
         self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
@@ -87,10 +95,28 @@ class Edge:
         scope["state"] = {**(scope["state"] or {}), "correlation_id": correlation_id}
         send = _with_headers(send, [(b"x-correlation-id", correlation_id.encode())])
         handler = self._routes.get(scope["path"])
+        if self.telemetry is not None:
+            await self._observed(scope, receive, send, handler, correlation_id, self.telemetry)
+            return
         if handler is None:
             await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
             return
         await handler(scope, receive, send)
+
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, handler: Handler | None, correlation_id: str, telemetry: Telemetry
+    ) -> None:
+        """The same, inside the request's span (telemetry on)."""
+        observed = telemetry.request(scope, scope["path"] if handler is not None else None, correlation_id)
+        scope["state"]["observed"] = observed
+        try:
+            send = observed.watch(send)
+            if handler is None:
+                await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
+                return
+            await handler(scope, receive, send)
+        finally:
+            observed.finish()
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -136,6 +162,9 @@ class Edge:
         except AuthError as error:
             await self._refuse(scope, send, error, resource.metadata_url)
             return
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.authenticated(principal)
         try:
             body = await read_body(receive, MAX_BODY_BYTES)
         except BodyTooLarge:
@@ -157,6 +186,8 @@ class Edge:
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
             return
+        if observed is not None:
+            observed.message(message)
         missing = missing_permission(message, principal)
         if missing is not None:
             await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
@@ -205,6 +236,9 @@ class Edge:
         log.info(
             "auth failure status=%d reason=%s correlation_id=%s", status, error.reason, scope["state"]["correlation_id"]
         )
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.refused(error, status)
         await send_json(send, status, body, headers)
 
 
@@ -235,14 +269,17 @@ async def _too_large(send: Send) -> None:
     )
 
 
-def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None) -> Edge:
+def build_asgi_app(
+    settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None, telemetry: Telemetry | None = None
+) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
     authorization server this origin advertises; its package is imported only then.
+    With `telemetry`, each request gets a span and the MCP server a timing middleware.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server()
+    server = mcp_tools.build_server(middleware=[telemetry.middleware()] if telemetry is not None else [])
     # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
     # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
     # page cannot attach, and the edge validates Origin itself.
@@ -251,7 +288,7 @@ def build_asgi_app(settings: Settings, keys: JwksCache | None = None, front: Fro
         streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
     )
     fast_path = FastPath(server.session_manager.app, mcp_app, security)
-    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path)
+    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path, telemetry)
     if front is not None:
         from front.routes import build_front, install
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
@@ -51,8 +53,8 @@ class PermissionAwareServer(MCPServer):
         return await super().call_tool(name, arguments, context)
 
 
-def build_server() -> MCPServer:
-    """An MCP server with every tool registered."""
+def build_server(middleware: Sequence[ServerMiddleware[Any]] = ()) -> MCPServer:
+    """An MCP server with every tool registered; `middleware` runs inside the SDK's own (telemetry's timing)."""
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
@@ -61,6 +63,7 @@ def build_server() -> MCPServer:
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
         log_level="WARNING",
+        middleware=list(middleware),
     )
     for spec in SPECS:
         server.add_tool(

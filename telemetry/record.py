@@ -1,0 +1,284 @@
+"""What the edge and the key cache record, through the OpenTelemetry API only.
+
+The edge calls `Telemetry` when it has one (telemetry on); it never learns where spans go.
+With no SDK configured the API's tracer and meter are no-ops, but the edge does not even
+call them then: `build_asgi_app` gets no `Telemetry` at all.
+
+One SERVER span per HTTP request, named as the HTTP semantic conventions name server spans
+(`{method} {route}`), is the current span while the request is served, so the MCP SDK's own
+SERVER span (its OpenTelemetryMiddleware) is its child, on the fast path and on the SDK's app
+alike. Its parent is the Functions invocation's span when the worker has put one in the
+context (OpenTelemetry mode), otherwise the W3C `traceparent` header (W3C Trace Context §3.2).
+A `traceparent` in a message's `_meta` is the SDK's to read: its span joins that trace (MCP
+semantic conventions, "Context propagation"), and the edge span stays the HTTP request's.
+
+Values recorded are codes, ids and names chosen from fixed sets; never a header, a token, a
+body or a query string. Method and tool names come from the body, which the caller writes, so
+only known ones are recorded (others as `_OTHER`, the conventions' word for it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry.propagate import extract
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from pydantic import ValidationError
+from starlette.types import Message, Scope, Send
+
+from auth import AuthError, Principal
+
+from . import names
+
+__all__ = ["ObservedRequest", "OperationMiddleware", "Telemetry"]
+
+OTHER = "_OTHER"
+# HTTP semantic conventions: http.request.method is one of the known methods, else _OTHER.
+_HTTP_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+# The MCP methods (MCP specification, schema): the only values recorded for mcp.method.name.
+MCP_METHODS = frozenset({
+    "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read",
+    "resources/templates/list", "resources/subscribe", "resources/unsubscribe", "prompts/list",
+    "prompts/get", "completion/complete", "logging/setLevel", "subscriptions/listen",
+    "notifications/initialized", "notifications/cancelled", "notifications/progress",
+    "notifications/roots/list_changed", "tasks/get", "tasks/list", "tasks/result", "tasks/cancel",
+})
+
+_current: ContextVar[ObservedRequest | None] = ContextVar("observed_request", default=None)
+
+
+class _AsgiHeaders(Getter[Scope]):
+    """The W3C propagator's view of an ASGI scope's headers (first value of each name)."""
+
+    def get(self, carrier: Scope, key: str) -> list[str] | None:
+        wanted = key.lower().encode("latin-1")
+        for name, value in carrier.get("headers") or ():
+            if name == wanted:
+                return [value.decode("latin-1")]
+        return None
+
+    def keys(self, carrier: Scope) -> list[str]:
+        return [name.decode("latin-1") for name, _ in carrier.get("headers") or ()]
+
+
+_HEADERS = _AsgiHeaders()
+
+
+class Telemetry:
+    """The app's tracer and instruments; one per process, shared by every request."""
+
+    def __init__(
+        self,
+        tools: Iterable[str],
+        *,
+        record_user_id: bool = False,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
+        self.tools = frozenset(tools)
+        self.record_user_id = record_user_id
+        self.tracer = trace.get_tracer(names.SCOPE, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(names.SCOPE, meter_provider=meter_provider)
+        self.requests = meter.create_counter(names.REQUESTS, unit="{request}", description="HTTP requests to /mcp by MCP method, tool and outcome")
+        self.duration = meter.create_histogram(
+            names.OPERATION_DURATION,
+            unit="s",
+            description="MCP request duration as the server handled it",
+            explicit_bucket_boundaries_advisory=list(names.DURATION_BUCKETS),
+        )
+        self.refusals = meter.create_counter(names.AUTH_REFUSALS, unit="{request}", description="Requests refused by bearer-token auth, by reason")
+        self.jwks_refreshes = meter.create_counter(names.JWKS_REFRESHES, unit="{fetch}", description="JWKS fetches by outcome and trigger")
+
+    def request(self, scope: Scope, route: str | None, correlation_id: str) -> ObservedRequest:
+        """Start the request's SERVER span and make it current; call `finish()` when answered."""
+        return ObservedRequest(self, scope, route, correlation_id)
+
+    def middleware(self) -> OperationMiddleware:
+        """The MCP server middleware that times each MCP request and learns its outcome."""
+        return OperationMiddleware(self)
+
+    def method_name(self, method: Any) -> str:
+        return method if method in MCP_METHODS else OTHER
+
+    def tool_name(self, tool: Any) -> str:
+        return tool if tool in self.tools else OTHER
+
+    def jwks_fetch_started(self, trigger: str) -> Callable[[str, int], None]:
+        """A span around one JWKS fetch, current on the fetching thread until the callback is called."""
+        span = self.tracer.start_span(names.JWKS_SPAN, kind=SpanKind.INTERNAL, attributes={names.JWKS_TRIGGER: trigger})
+        token = otel_context.attach(trace.set_span_in_context(span))
+
+        def fetched(outcome: str, keys: int) -> None:
+            try:
+                span.set_attributes({names.JWKS_OUTCOME: outcome, names.JWKS_KEYS: keys})
+                if outcome != "ok":
+                    span.set_attribute(names.ERROR_TYPE, outcome)
+                    span.set_status(StatusCode.ERROR)
+                span.end()
+            finally:
+                otel_context.detach(token)
+            self.jwks_refreshes.add(1, {names.JWKS_OUTCOME: outcome, names.JWKS_TRIGGER: trigger})
+
+        return fetched
+
+
+class ObservedRequest:
+    """One HTTP request's span and what the edge learns about it on the way through."""
+
+    __slots__ = ("_telemetry", "_token", "_var_token", "_mcp", "span", "status", "method", "tool", "outcome")
+
+    def __init__(self, telemetry: Telemetry, scope: Scope, route: str | None, correlation_id: str) -> None:
+        self._telemetry = telemetry
+        method = scope.get("method", "")
+        http_method = method if method in _HTTP_METHODS else OTHER
+        attributes: dict[str, Any] = {
+            names.HTTP_METHOD: http_method,
+            names.URL_SCHEME: scope.get("scheme", "http"),
+            names.CORRELATION_ID: correlation_id,
+        }
+        if route is not None:
+            attributes[names.HTTP_ROUTE] = route
+        # The invocation's span when the Functions worker put one in the context, else the caller's header.
+        parent = None if trace.get_current_span().get_span_context().is_valid else extract(scope, getter=_HEADERS)
+        self.span: Span = telemetry.tracer.start_span(
+            f"{http_method} {route}" if route is not None else http_method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+        )
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        self._var_token = _current.set(self)
+        self._mcp = route is not None and route.startswith("/mcp")
+        self.status = 0
+        self.method: str | None = None
+        self.tool: str | None = None
+        self.outcome: str | None = None
+
+    def watch(self, send: Send) -> Send:
+        """`send`, noting the response status."""
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+            await send(message)
+
+        return watched
+
+    def authenticated(self, principal: Principal) -> None:
+        attributes: dict[str, Any] = {names.AUTH_OUTCOME: "allowed", names.AUTH_CALLER_KIND: principal.kind}
+        if principal.tenant_id is not None:
+            attributes[names.AUTH_TENANT_ID] = principal.tenant_id
+        if principal.client_id is not None:
+            attributes[names.AUTH_CLIENT_ID] = principal.client_id
+        if self._telemetry.record_user_id and principal.object_id is not None:
+            attributes[names.USER_ID] = principal.object_id
+        self.span.set_attributes(attributes)
+
+    def refused(self, error: AuthError, status: int) -> None:
+        self.outcome = "refused"
+        self.span.set_attributes({names.AUTH_OUTCOME: "refused", names.AUTH_REASON: error.reason})
+        self._telemetry.refusals.add(1, {names.AUTH_REASON: error.reason, names.HTTP_STATUS: status})
+
+    def message(self, message: Mapping[str, Any]) -> None:
+        """The JSON-RPC message the edge read: its method, and the tool a tools/call names."""
+        self.method = self._telemetry.method_name(message.get("method"))
+        attributes = {names.MCP_METHOD: self.method}
+        if self.method == "tools/call":
+            params = message.get("params")
+            self.tool = self._telemetry.tool_name(params.get("name") if isinstance(params, Mapping) else None)
+            attributes[names.TOOL_NAME] = self.tool
+        self.span.set_attributes(attributes)
+
+    def operation(self, error_type: str | None) -> None:
+        """What the MCP server made of the request (from OperationMiddleware)."""
+        if self.outcome is None:
+            self.outcome = "ok" if error_type is None else "tool_error" if error_type == "tool_error" else "error"
+
+    def finish(self) -> None:
+        """End the span, count the request, and leave the context as it was."""
+        status = self.status
+        try:
+            outcome = self.outcome
+            if status >= 500:
+                outcome = "error"
+            elif outcome is None:
+                outcome = "rejected" if status >= 400 else "ok"
+            if status:
+                self.span.set_attribute(names.HTTP_STATUS, status)
+            if status >= 500:
+                # HTTP semantic conventions: a server span is an error on 5xx only.
+                self.span.set_attribute(names.ERROR_TYPE, str(status))
+                self.span.set_status(StatusCode.ERROR)
+            self.span.end()
+            if self._mcp:
+                attributes = {names.REQUEST_OUTCOME: outcome}
+                if self.method is not None:
+                    attributes[names.MCP_METHOD] = self.method
+                if self.tool is not None:
+                    attributes[names.TOOL_NAME] = self.tool
+                self._telemetry.requests.add(1, attributes)
+        finally:
+            _current.reset(self._var_token)
+            otel_context.detach(self._token)
+
+
+class OperationMiddleware:
+    """MCP server middleware: the duration histogram per method and tool, and each request's outcome.
+
+    It runs inside the SDK's own OpenTelemetryMiddleware and reads the outcome the same way
+    (an MCPError's code, -32602 for invalid params, a tool result with isError).
+    """
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.request_id is None:  # a notification: nothing to time or answer
+            return await call_next(ctx)
+        started = time.perf_counter()
+        error_type: str | None = None
+        try:
+            result = await call_next(ctx)
+        except MCPError as exc:
+            error_type = str(exc.error.code)
+            raise
+        except ValidationError:
+            error_type = str(INVALID_PARAMS)
+            raise
+        except Exception as exc:
+            error_type = type(exc).__qualname__
+            raise
+        else:
+            if ctx.method == "tools/call" and _is_tool_error(result):
+                error_type = "tool_error"
+            return result
+        finally:
+            telemetry = self._telemetry
+            method = telemetry.method_name(ctx.method)
+            attributes = {names.MCP_METHOD: method}
+            if method == "tools/call":
+                tool = ctx.params.get("name") if ctx.params else None
+                attributes[names.TOOL_NAME] = telemetry.tool_name(tool)
+            if error_type is not None:
+                attributes[names.ERROR_TYPE] = error_type
+            telemetry.duration.record(time.perf_counter() - started, attributes)
+            observed = _current.get()
+            if observed is not None:
+                observed.operation(error_type)
+
+
+def _is_tool_error(result: Any) -> bool:
+    match result:
+        case CallToolResult(is_error=True) | {"isError": True}:
+            return True
+        case _:
+            return False
