@@ -9,6 +9,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from telemetry import front as front_telemetry
+
+from .clients import is_document_client_id
 from .errors import FrontError
 
 __all__ = ["NO_STORE", "OPEN_CORS", "error_json", "error_page", "log_refusal", "redirect_to_client"]
@@ -29,9 +32,19 @@ PAGE_HEADERS = {
 _STYLE = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5;padding:0 1rem}"
 
 
-def log_refusal(endpoint: str, error: FrontError, correlation_id: str) -> None:
-    """One line per refusal: the endpoint, the code and a reason, never a value from the request."""
+def log_refusal(endpoint: str, error: FrontError, correlation_id: str, client_kind: front_telemetry.ClientKind = "unknown") -> None:
+    """One line per refusal: the endpoint, the code and a reason, never a value from the request.
+
+    The same, as a metric and span attributes (telemetry/front.py), when telemetry is on."""
     log.info("front refusal endpoint=%s error=%s reason=%s correlation_id=%s", endpoint, error.error, error.reason, correlation_id)
+    front_telemetry.refusal(endpoint, error.error, error.reason, client_kind)
+
+
+def client_kind(client_id: str | None) -> front_telemetry.ClientKind:
+    """A CIMD client's id is its document's https URL; any other is a sealed DCR registration."""
+    if not client_id:
+        return "unknown"
+    return "cimd" if is_document_client_id(client_id) else "dcr"
 
 
 def error_json(error: FrontError, headers: dict[str, str] | None = None) -> JSONResponse:

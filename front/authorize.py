@@ -19,7 +19,9 @@ from starlette.responses import RedirectResponse, Response
 
 from edge.metadata import Resource
 
-from .answers import NO_STORE, error_page, log_refusal, redirect_to_client
+from telemetry import front as front_telemetry
+
+from .answers import NO_STORE, client_kind, error_page, log_refusal, redirect_to_client
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
@@ -56,14 +58,14 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         client, redirect_uri = await _trusted_client(front, params)
     except FrontError as error:
         # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
-        log_refusal("authorize", error, request.state.correlation_id)
+        log_refusal("authorize", error, request.state.correlation_id, _kind(params))
         return error_page(error)
     state = None
     try:
         state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
-        log_refusal("authorize", error, request.state.correlation_id)
+        log_refusal("authorize", error, request.state.correlation_id, _kind(params))
         return _error_to_client(redirect_uri, error, state, place)
     if remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
@@ -78,6 +80,10 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         csrf=csrf,
         upstream=front.front.authorization_endpoint,
     )
+
+
+def _kind(params: list[tuple[str, str]]) -> front_telemetry.ClientKind:
+    return client_kind(next((value for name, value in params if name == "client_id"), None))
 
 
 async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[Client, str]:
@@ -198,6 +204,8 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:
         log_refusal("callback", error, correlation_id)
+        # The issuer (or the person) refused the sign-in; the state names the client only by a fingerprint.
+        front_telemetry.sign_in("unknown", error.error)
         return _error_to_client(transaction["rd"], error, transaction["st"], place)
     sealed_code = front.sealer.seal(
         "code",

@@ -17,7 +17,9 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from telemetry import front as front_telemetry
+
+from .answers import NO_STORE, OPEN_CORS, client_kind, error_json, log_refusal
 from .context import Front
 from .errors import (
     FrontError,
@@ -42,6 +44,8 @@ _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
+    grant_type: str | None = None
+    client_id: str | None = None
     try:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             # RFC 6749 §3.2: the token request is form-encoded.
@@ -61,8 +65,10 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
-        log_refusal("token", error, request.state.correlation_id)
+        log_refusal("token", error, request.state.correlation_id, client_kind(client_id))
+        front_telemetry.grant(grant_type, client_kind(client_id), error.error)
         return error_json(error, OPEN_CORS)
+    front_telemetry.grant(grant_type, client_kind(client_id), None)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 
