@@ -52,7 +52,7 @@ _hide_uvicorn = "uvicorn" not in sys.modules
 if _hide_uvicorn:
     sys.modules["uvicorn"] = None  # type: ignore[assignment]  # import of uvicorn halted: ImportError
 try:
-    from edge import build_asgi_app  # noqa: E402  (after the prefetch on purpose)
+    from app_factory import build_app  # noqa: E402  (after the prefetch on purpose)
 finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
@@ -66,7 +66,7 @@ if telemetry_settings.enabled:
 
     telemetry = configure(telemetry_settings, (spec.name for spec in mcp_tools.SPECS))
     signing_keys.observer = telemetry
-asgi_app = build_asgi_app(settings, signing_keys, front_settings, telemetry)
+asgi_app = build_app(settings, signing_keys, front_settings, telemetry=telemetry)
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -7,7 +7,7 @@ Principal, or raises one of the errors in `auth.errors`.
 from __future__ import annotations
 
 from .context import current_principal
-from .errors import AuthError, InsufficientScope, InvalidRequest, InvalidToken, KeysUnavailable, MissingToken, TokenExpired
+from .errors import AuthError, Failure, InsufficientScope, InvalidRequest, InvalidToken, KeysUnavailable, MissingToken, TokenExpired
 from .keys import JwksCache
 from .principal import Principal
 from .settings import ConfigError, Settings
@@ -16,6 +16,7 @@ from .verifier import TokenVerifier
 __all__ = [
     "AuthError",
     "ConfigError",
+    "Failure",
     "InsufficientScope",
     "InvalidRequest",
     "InvalidToken",

@@ -1,12 +1,14 @@
-"""Every way a request can fail authentication or authorization.
+"""Every way a request can fail authentication or authorization, and the base of every reasoned failure.
 
-    AuthError
-    ├── MissingToken        401  no bearer credentials at all (RFC 6750 §3.1: no error code)
-    ├── InvalidRequest      400  malformed credentials: repeated or oversized header
-    ├── InvalidToken        401  the token is not acceptable (expired, bad signature, wrong iss, ...)
-    │   └── TokenExpired    401  the only failure a client can fix by refreshing
-    ├── InsufficientScope   403  a valid token that lacks the tool's permission
-    └── KeysUnavailable     503  no signing keys could be had, so no verdict is possible
+    Failure[R]              any failure with a short, stable `reason` for its log line (STYLE 12)
+    └── AuthError
+
+        ├── MissingToken        401  no bearer credentials at all (RFC 6750 §3.1: no error code)
+        ├── InvalidRequest      400  malformed credentials: repeated or oversized header
+        ├── InvalidToken        401  the token is not acceptable (expired, bad signature, wrong iss, ...)
+        │   └── TokenExpired    401  the only failure a client can fix by refreshing
+        ├── InsufficientScope   403  a valid token that lacks the tool's permission
+        └── KeysUnavailable     503  no signing keys could be had, so no verdict is possible
 
 Each error carries a `reason`, a stable code for the log line, and knows the
 status and the RFC 6750 §3 challenge parameters it turns into. Only the edge
@@ -15,8 +17,11 @@ turns them into HTTP responses.
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 __all__ = [
     "AuthError",
+    "Failure",
     "InsufficientScope",
     "InvalidRequest",
     "InvalidToken",
@@ -26,16 +31,27 @@ __all__ = [
 ]
 
 
-class AuthError(Exception):
+R = TypeVar("R", bound=str)
+
+
+class Failure(Exception, Generic[R]):
+    """A failure that says what failed as a short, stable code, for the one log line about it.
+
+    `R` is the set of codes: a Literal where the set is closed, `str` where a code carries a
+    number (`http_404`) or another failure's code. A reason never holds a value from the request.
+    """
+
+    def __init__(self, reason: R) -> None:
+        super().__init__(reason)
+        self.reason: R = reason
+
+
+class AuthError(Failure[str]):
     """Base of every authentication or authorization failure."""
 
     status: int = 401
     error: str | None = None
     description: str | None = None
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class MissingToken(AuthError):

@@ -16,17 +16,15 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .errors import Failure
+
 __all__ = ["FetchError", "fetch_document", "tls_context"]
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
-class FetchError(Exception):
+class FetchError(Failure[str]):
     """A document could not be fetched; `reason` is a short code such as `unreachable` or `http_404`."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -60,7 +58,7 @@ def fetch_document(uri: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT
             if response.status != 200:
                 raise FetchError(f"http_{response.status}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:  # "²".isdigit()
                 raise FetchError("too_large")
             body = bytearray()
             while chunk := response.read(16384):

@@ -29,6 +29,8 @@ from typing import Any, NamedTuple
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
+from .errors import Failure
+
 __all__ = [
     "MAX_KEYS_PER_KID",
     "MIN_RSA_BITS",
@@ -63,12 +65,8 @@ class VerificationKey(PyJWK):
 Candidates = tuple[VerificationKey, ...]
 
 
-class JwksFetchError(Exception):
-    """The JWKS could not be fetched or held no usable key; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class JwksFetchError(Failure[str]):
+    """The JWKS could not be fetched or held no usable key; `reason` is a short code (`jwks_…`)."""
 
 
 @dataclass(frozen=True)

@@ -164,13 +164,14 @@ class JwksCache:
         observer = self.observer
         fetched = observer.jwks_fetch_started(trigger) if observer is not None else None
         parsed: ParsedJwks | None = None
+        unexpected: Exception | None = None
         try:
             parsed = parse_jwks(self._fetch(self.uri))
             reason = None
         except JwksFetchError as exc:
             reason = exc.reason
-        except Exception:  # never let a fetch thread die with the in-flight marker set
-            reason = "jwks_fetch_failed"
+        except Exception as exc:  # never let a fetch thread die with the in-flight marker set
+            reason, unexpected = "jwks_fetch_failed", exc
         newly_skipped: list[SkippedKey] = []
         with self._lock:
             now = self._clock()
@@ -185,7 +186,11 @@ class JwksCache:
         done.set()
         if fetched is not None:
             fetched(reason or "ok", len(self._keys))
-        if reason is not None:
+        if unexpected is not None:
+            # Not a failed fetch but a bug: with its traceback, so it never passes for an issuer
+            # outage. A JWKS holds public keys only; no token ever reaches this thread.
+            log.error("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys), exc_info=unexpected)
+        elif reason is not None:
             log.warning("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys))
         for skip in newly_skipped:
             # The kid is the issuer's text: repr() escapes it and it is cut short; no key material is logged.

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["CONSUMERS_TENANT_ID", "ConfigError", "Settings", "TrustedIssuer", "is_loopback_host", "is_tenant_id"]
+__all__ = [
+    "CONSUMERS_TENANT_ID",
+    "ConfigError",
+    "Settings",
+    "TrustedIssuer",
+    "https_url_problem",
+    "is_loopback_host",
+    "is_tenant_id",
+]
 
 # Entra's authority hosts, one per cloud, each with the host of its v1.0 issuer.
 # - v2.0 tokens say `https://{authority host}/{tid}/v2.0`, v1.0 tokens `https://{v1 host}/{tid}/`
@@ -47,8 +55,10 @@ _TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 #: Personal Microsoft accounts ("Access token claims reference: tid"); refused unless listed explicitly.
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # RFC 6750 §3 scope-token characters: printable ASCII except space, double quote and backslash, so
-# every value can sit inside a quoted WWW-Authenticate parameter as it is.
-_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
+# every value can sit inside a quoted WWW-Authenticate parameter as it is (RFC 9110 §5.6.4
+# qdtext, with no quoted-pair needed). `\Z`, not `$`, which also matches before a final newline.
+_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+\Z')
+_NOT_QUOTABLE = "must not contain spaces, quotes, backslashes or control characters"
 
 
 class ConfigError(Exception):
@@ -140,81 +150,34 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Build settings from a mapping such as `os.environ`; raise ConfigError naming every bad value."""
+        """Build settings from a mapping such as `os.environ`; raise ConfigError naming every bad value.
+
+        Each reader below checks its own variables and adds what is wrong to one list, so the
+        error names every bad setting, in this order, before anything is built.
+        """
         problems: list[str] = []
-
-        def read(name: str, *, required: bool = False) -> str | None:
-            value = environ.get(name, "").strip()
-            if not value:
-                if required:
-                    problems.append(f"{name} is required")
-                return None
-            return value
-
-        issuer = read("OAUTH_ISSUER", required=True)
-        audience = read("OAUTH_AUDIENCE", required=True)
-        jwks_uri = read("OAUTH_JWKS_URI", required=True)
-        app_id_uri = read("OAUTH_APP_ID_URI")
-        scope_prefix = read("OAUTH_SCOPE_PREFIX")
-        metadata_url = read("OAUTH_METADATA_URL")
-        public_url = read("MCP_PUBLIC_URL")
-        origins_value = read("MCP_ALLOWED_ORIGINS")
-        tenants_value = read("OAUTH_ALLOWED_TENANTS")
-
-        tenant_id = authority = v1_issuer_base = None
+        env = _Environment(environ, problems)
+        issuer = env.value("OAUTH_ISSUER", required=True)
+        audience = env.value("OAUTH_AUDIENCE", required=True)
+        jwks_uri = env.value("OAUTH_JWKS_URI", required=True)
+        tenants_value = env.value("OAUTH_ALLOWED_TENANTS")
         allowed_tenants, any_tenant = _allowed_tenants(tenants_value, problems)
-        if issuer is not None:
-            problem = _url_problem(issuer)
-            multi_tenant = _MULTI_TENANT_AUTHORITY.match(issuer)
-            if problem:
-                problems.append(f"OAUTH_ISSUER {problem}")
-            elif tenants_value is not None:
-                authority = multi_tenant.group("authority") if multi_tenant else None
-                if authority is None or not _is_multi_tenant_host(authority):
-                    problems.append(
-                        "OAUTH_ALLOWED_TENANTS needs OAUTH_ISSUER to be a multi-tenant authority such as "
-                        "https://login.microsoftonline.com/organizations/v2.0"
-                    )
-                else:
-                    host = urlsplit(authority).hostname or ""
-                    # A loopback development provider copies the global cloud's token shapes.
-                    v1_issuer_base = f"https://{_CLOUD_V1_HOSTS.get(host, 'sts.windows.net')}"
-            elif _ENTRA_MULTI_TENANT.match(issuer):
-                problems.append("OAUTH_ISSUER must name your tenant id, not common/organizations/consumers")
-            else:
-                tenant_id, authority, v1_issuer_base = _single_tenant(issuer)
-        if audience is not None and not _TOKEN_CHARS.match(audience):
-            problems.append("OAUTH_AUDIENCE must not contain spaces or control characters")
-        for name, url in (("OAUTH_JWKS_URI", jwks_uri), ("OAUTH_METADATA_URL", metadata_url)):
-            problem = _url_problem(url) if url else None
-            if problem:
-                problems.append(f"{name} {problem}")
-        # Several identifier URIs (e.g. api://{id} and the MCP URL) may be comma-separated; a v1.0 token's
-        # `aud` may be any of them, and the first one names the advertised scopes.
-        app_id_uris = tuple(dict.fromkeys(u.strip() for u in (app_id_uri or "").split(",") if u.strip()))
-        if app_id_uri is not None and (not app_id_uris or any(":" not in u or not _TOKEN_CHARS.match(u) for u in app_id_uris)):
-            problems.append("OAUTH_APP_ID_URI must be a URI such as api://<client id>")
-        if scope_prefix is not None and not _TOKEN_CHARS.match(scope_prefix):
-            problems.append("OAUTH_SCOPE_PREFIX must not contain spaces")
-        if public_url is not None:
-            problem = _url_problem(public_url)
-            if problem:
-                problems.append(f"MCP_PUBLIC_URL {problem}")
-        allowed_origins: set[str] = set()
-        for origin in (origins_value or "").split(","):
-            origin = origin.strip()
-            if not origin:
-                continue
-            parts = urlsplit(origin)
-            if _url_problem(origin.replace("http://", "https://", 1)) or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-                problems.append(f"MCP_ALLOWED_ORIGINS entry {origin!r} must look like https://host[:port]")
-            allowed_origins.add(origin.lower())
-
-        if problems:
+        family = _issuer_family(issuer, multi_tenant=tenants_value is not None, problems=problems)
+        _check_token_chars("OAUTH_AUDIENCE", audience, "must not contain spaces or control characters", problems)
+        env.url("OAUTH_JWKS_URI", jwks_uri)
+        metadata_url = env.url("OAUTH_METADATA_URL", env.value("OAUTH_METADATA_URL"))
+        app_id_uris = _app_id_uris(env.value("OAUTH_APP_ID_URI"), problems)
+        scope_prefix = env.value("OAUTH_SCOPE_PREFIX")
+        _check_token_chars("OAUTH_SCOPE_PREFIX", scope_prefix, "must not contain spaces", problems)
+        public_url = env.url("MCP_PUBLIC_URL", env.value("MCP_PUBLIC_URL"))
+        if public_url is not None and https_url_problem(public_url) is None:
+            # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
+            _check_token_chars("MCP_PUBLIC_URL", public_url, _NOT_QUOTABLE, problems)
+        allowed_origins = _allowed_origins(env.value("MCP_ALLOWED_ORIGINS"), problems)
+        if problems or issuer is None or audience is None or jwks_uri is None:
             raise ConfigError(problems)
-        assert issuer is not None and audience is not None and jwks_uri is not None
 
-        entra = authority is not None
+        entra = family.authority is not None
         if entra and not app_id_uris:
             app_id_uris = (f"api://{audience}",)
         if scope_prefix is None:
@@ -231,14 +194,111 @@ class Settings:
             scope_prefix=scope_prefix,
             metadata_url=metadata_url,
             app_id_uris=app_id_uris,
-            tenant_id=tenant_id,
+            tenant_id=family.tenant_id,
             public_url=public_url.rstrip("/") if public_url else None,
-            allowed_origins=frozenset(allowed_origins),
-            authority=authority,
-            v1_issuer_base=v1_issuer_base,
+            allowed_origins=allowed_origins,
+            authority=family.authority,
+            v1_issuer_base=family.v1_issuer_base,
             allowed_tenants=allowed_tenants,
             any_tenant=any_tenant,
         )
+
+
+class _Environment:
+    """Reads variables, adding each problem to `problems` instead of raising."""
+
+    def __init__(self, environ: Mapping[str, str], problems: list[str]) -> None:
+        self._environ = environ
+        self._problems = problems
+
+    def value(self, name: str, *, required: bool = False) -> str | None:
+        """The trimmed value; None when unset or blank (a problem when `required`)."""
+        value = self._environ.get(name, "").strip()
+        if not value:
+            if required:
+                self._problems.append(f"{name} is required")
+            return None
+        return value
+
+    def url(self, name: str, url: str | None) -> str | None:
+        """`url`, after adding a problem when it breaks the one URL rule (https_url_problem)."""
+        problem = https_url_problem(url) if url else None
+        if problem:
+            self._problems.append(f"{name} {problem}")
+        return url
+
+
+@dataclass(frozen=True)
+class _IssuerFamily:
+    """What OAUTH_ISSUER says about the issuer: an Entra tenant and cloud, or neither (all None)."""
+
+    tenant_id: str | None = None
+    authority: str | None = None
+    v1_issuer_base: str | None = None
+
+
+def _issuer_family(issuer: str | None, *, multi_tenant: bool, problems: list[str]) -> _IssuerFamily:
+    """OAUTH_ISSUER: a single Entra tenant, a multi-tenant authority (with OAUTH_ALLOWED_TENANTS), or another issuer."""
+    if issuer is None:
+        return _IssuerFamily()
+    problem = https_url_problem(issuer)
+    if problem:
+        problems.append(f"OAUTH_ISSUER {problem}")
+        return _IssuerFamily()
+    if multi_tenant:
+        match = _MULTI_TENANT_AUTHORITY.match(issuer)
+        authority = match.group("authority") if match else None
+        if authority is None or not _is_multi_tenant_host(authority):
+            problems.append(
+                "OAUTH_ALLOWED_TENANTS needs OAUTH_ISSUER to be a multi-tenant authority such as "
+                "https://login.microsoftonline.com/organizations/v2.0"
+            )
+            return _IssuerFamily()
+        host = urlsplit(authority).hostname or ""
+        # A loopback development provider copies the global cloud's token shapes.
+        return _IssuerFamily(authority=authority, v1_issuer_base=f"https://{_CLOUD_V1_HOSTS.get(host, 'sts.windows.net')}")
+    if _ENTRA_MULTI_TENANT.match(issuer):
+        problems.append("OAUTH_ISSUER must name your tenant id, not common/organizations/consumers")
+        return _IssuerFamily()
+    tenant_id, authority, v1_issuer_base = _single_tenant(issuer)
+    return _IssuerFamily(tenant_id, authority, v1_issuer_base)
+
+
+def _check_token_chars(name: str, value: str | None, problem: str, problems: list[str]) -> None:
+    """A value that goes into a quoted WWW-Authenticate parameter as it is (RFC 6750 §3 scope-token characters)."""
+    if value is not None and not _TOKEN_CHARS.match(value):
+        problems.append(f"{name} {problem}")
+
+
+def _app_id_uris(value: str | None, problems: list[str]) -> tuple[str, ...]:
+    """OAUTH_APP_ID_URI: one or more identifier URIs, comma-separated (e.g. api://{id} and the MCP URL).
+
+    A v1.0 token's `aud` may be any of them, and the first one names the advertised scopes.
+    """
+    uris = tuple(dict.fromkeys(u.strip() for u in (value or "").split(",") if u.strip()))
+    if value is not None and (not uris or any(":" not in u or not _TOKEN_CHARS.match(u) for u in uris)):
+        problems.append("OAUTH_APP_ID_URI must be a URI such as api://<client id>")
+    return uris
+
+
+def _allowed_origins(value: str | None, problems: list[str]) -> frozenset[str]:
+    """MCP_ALLOWED_ORIGINS: comma-separated `scheme://host[:port]`, compared lower-case."""
+    origins: set[str] = set()
+    for entry in (value or "").split(","):
+        origin = entry.strip()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if (
+            https_url_problem(origin.replace("http://", "https://", 1))
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path
+            or parts.query
+        ):
+            problems.append(f"MCP_ALLOWED_ORIGINS entry {origin!r} must look like https://host[:port]")
+        origins.add(origin.lower())
+    return frozenset(origins)
 
 
 def is_tenant_id(value: str) -> bool:
@@ -295,8 +355,13 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def _url_problem(url: str) -> str | None:
-    """Why `url` is not an acceptable https URL (plain http only on loopback), or None."""
+def https_url_problem(url: str) -> str | None:
+    """Why `url` is not an acceptable https URL (plain http only on loopback), or None.
+
+    The one rule for every URL this server is configured with, the front's endpoints included:
+    RFC 6749 §3.1 and §3.2 require TLS for the authorization and token endpoints, and RFC 8252 §8.3
+    allows plain http only to the loopback interface.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .app import MAX_BODY_BYTES, Edge, build_asgi_app
+from .app import MAX_BODY_BYTES, Edge, Handler, api_scopes, build_asgi_app
 
-__all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
+__all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]

@@ -10,48 +10,45 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
-
-from .challenge import auth_error_answer, challenge_scope
-from .cors import cors_headers, preflight
-from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
-from .fastpath import FastPath
-from .http import BodyTooLarge, ClientGone, header, header_values, read_body, send_json
-from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
-from .lifespan import LifespanOnce
-from .metadata import (
-    BAD_HOST_BODY,
+from sdk_app import stateless_app
+from web.asgi import BodyTooLarge, ClientGone, Handler, header, header_values, method_not_allowed, read_body, send_json
+from web.place import (
     MCP_PATH,
     PRM_PREFIX,
     BadHost,
     Resource,
+    answer_bad_host,
     document_headers,
-    protected_resource_metadata,
     request_host,
     resource_for,
 )
 
+from .challenge import auth_error_answer, challenge_scope
+from .cors import cors_headers, origin_allowed, preflight
+from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
+from .fastpath import FastPath
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .lifespan import LifespanOnce
+from .metadata import protected_resource_metadata
+
 if TYPE_CHECKING:
-    from front.settings import FrontSettings
     from telemetry.record import ObservedRequest, Telemetry
 
-__all__ = ["MAX_BODY_BYTES", "Edge", "build_asgi_app"]
+__all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
 log = logging.getLogger("edge")
 
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # fullmatch: `$` also matches before a final "\n"
 
 
 class Edge:
@@ -63,26 +60,30 @@ class Edge:
         verifier: TokenVerifier,
         mcp_app: ASGIApp,
         fast_path: FastPath | None = None,
+        *,
+        routes: Mapping[str, Handler] | None = None,
+        authorization_server_at_origin: bool = False,
         telemetry: Telemetry | None = None,
     ) -> None:
+        """`routes`: more exact paths and their handlers, served ahead of the 404.
+
+        `authorization_server_at_origin`: an authorization server of our own answers at this
+        origin (the OAuth front), so RFC 9728 `authorization_servers` names this origin.
+        """
         self.settings = settings
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.fast_path = fast_path
         #: Set when telemetry is on: the edge records on it and never learns where it goes.
         self.telemetry = telemetry
-        self.scopes = [settings.scope_string(p) for p in mcp_tools.permissions()]
+        self.scopes = api_scopes(settings)
         self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
         for path in (PRM_PREFIX, PRM_PREFIX + MCP_PATH):
             self._routes[path] = self._protected_resource_metadata
+        self._routes.update(routes or {})
         self._resources: dict[tuple[Any, str | None], Resource] = {}
-        #: True when the OAuth front is on: RFC 9728 `authorization_servers` is then this origin.
-        self.authorization_server_is_origin = False
-
-    def add_route(self, path: str, handler: Handler) -> None:
-        """Serve `path` (exactly) with `handler`, ahead of the 404."""
-        self._routes[path] = handler
+        self.authorization_server_at_origin = authorization_server_at_origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -120,19 +121,21 @@ class Edge:
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
-            await _method_not_allowed(send, "GET")
+            await method_not_allowed(send, ("GET",))
             return
         try:
             resource = resource_for(scope, self.settings)
         except BadHost:
-            await send_json(send, 400, BAD_HOST_BODY)
+            await answer_bad_host(send)
             return
-        document = protected_resource_metadata(resource, self.settings, self.scopes, front=self.authorization_server_is_origin)
+        document = protected_resource_metadata(
+            resource, self.settings, self.scopes, at_origin=self.authorization_server_at_origin
+        )
         await send_json(send, 200, document, document_headers(self.settings))
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
-        if origin is not None and origin.lower() not in self.settings.allowed_origins:
+        if origin is not None and not origin_allowed(origin, scope, self.settings):
             # MCP transport spec "Security Warning": validate Origin to stop DNS rebinding
             # and cross-site calls from browsers; clients that send none are not browsers.
             await send_json(send, 403, {"error": "origin_not_allowed", "error_description": "Origin not allowed"})
@@ -146,16 +149,17 @@ class Edge:
         if method != "POST":
             # A stateless server has no stream to offer on GET and no session to DELETE; a GET
             # would otherwise hold an SSE stream open until the function times out.
-            await _method_not_allowed(send, "POST")
+            await method_not_allowed(send, ("POST",))
             return
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        # RFC 9110 §8.6 Content-Length = 1*DIGIT, ASCII only (str.isdigit also takes "²", which int() refuses).
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(send)
             return
         try:
             resource = self._resource(scope)
         except BadHost:
-            await send_json(send, 400, BAD_HOST_BODY)
+            await answer_bad_host(send)
             return
         try:
             principal = await self.verifier.verify(header_values(scope, b"authorization"))
@@ -245,7 +249,7 @@ class Edge:
 def _correlation_id(scope: Scope) -> str:
     """The Functions invocation id, else a sane client-sent x-request-id, else a fresh one."""
     for candidate in (scope.get("azure_functions.invocation_id"), header(scope, b"x-request-id")):
-        if isinstance(candidate, str) and _CORRELATION_ID.match(candidate):
+        if isinstance(candidate, str) and _CORRELATION_ID.fullmatch(candidate):
             return candidate
     return uuid.uuid4().hex
 
@@ -259,47 +263,50 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
     return send_with_headers
 
 
-async def _method_not_allowed(send: Send, allow: str) -> None:
-    await send_json(send, 405, {"error": "method_not_allowed", "error_description": f"Use {allow}"}, {"Allow": allow})
-
-
 async def _too_large(send: Send) -> None:
     await send_json(
         send, 413, {"error": "payload_too_large", "error_description": f"The body is over {MAX_BODY_BYTES} bytes"}
     )
 
 
+def api_scopes(settings: Settings) -> list[str]:
+    """The full scope string of every tool permission, e.g. `api://{id}/calculator.add`."""
+    return [settings.scope_string(p) for p in mcp_tools.permissions()]
+
+
 def build_asgi_app(
-    settings: Settings, keys: JwksCache | None = None, front: FrontSettings | None = None, telemetry: Telemetry | None = None
+    settings: Settings,
+    keys: JwksCache | None = None,
+    *,
+    authorization_server: Mapping[str, Handler] | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
-    With `front` (OAUTH_FRONT=on) the OAuth front's endpoints are added and it is the
-    authorization server this origin advertises; its package is imported only then.
-    With `telemetry`, each request gets a span and the MCP server a timing middleware.
+    `authorization_server`: the routes of an authorization server of our own at this origin (the
+    OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
+    RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
+    `telemetry`: each request gets a span, and the MCP server a timing middleware (telemetry/).
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server(middleware=[telemetry.middleware()] if telemetry is not None else [])
-    # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
-    # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
-    # page cannot attach, and the edge validates Origin itself.
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    mcp_app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
+    sdk = stateless_app(mcp_tools.build_server(middleware=[telemetry.middleware()] if telemetry is not None else []))
+    fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
+    if authorization_server is not None:
+        # Our own authorization server, not an OpenID provider: no openid-configuration, and its
+        # own RFC 8414 document instead of the issuer's.
+        routes: dict[str, Handler] = dict(authorization_server)
+    else:
+        issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
+        serve_discovery = discovery_handler(
+            UpstreamMetadata(settings.metadata_url), api_scopes(settings), document_headers(settings), issuer_of
+        )
+        routes = dict.fromkeys(DISCOVERY_PATHS, serve_discovery)
+    return Edge(
+        settings,
+        TokenVerifier(settings, keys),
+        LifespanOnce(fast_path),
+        fast_path,
+        routes=routes,
+        authorization_server_at_origin=authorization_server is not None,
+        telemetry=telemetry,
     )
-    fast_path = FastPath(server.session_manager.app, mcp_app, security)
-    edge = Edge(settings, TokenVerifier(settings, keys), LifespanOnce(fast_path), fast_path, telemetry)
-    if front is not None:
-        from front.routes import build_front, install
-
-        # The front is the authorization server here, and not an OpenID provider: no
-        # openid-configuration, and its own RFC 8414 document instead of the issuer's.
-        install(edge, build_front(settings, front, edge.scopes))
-        return edge
-    issuer_of = (lambda scope: resource_for(scope, settings).origin) if settings.is_multi_tenant else None
-    serve_discovery = discovery_handler(
-        UpstreamMetadata(settings.metadata_url), edge.scopes, document_headers(settings), issuer_of
-    )
-    for path in DISCOVERY_PATHS:
-        edge.add_route(path, serve_discovery)
-    return edge

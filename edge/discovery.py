@@ -24,9 +24,8 @@ import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
 from auth.fetch import FetchError, fetch_document
-
-from .http import send_json
-from .metadata import BAD_HOST_BODY, BadHost
+from web.asgi import method_not_allowed, send_json
+from web.place import BadHost, answer_bad_host
 
 __all__ = ["DISCOVERY_PATHS", "UpstreamMetadata", "augment", "discovery_handler"]
 
@@ -124,7 +123,7 @@ def discovery_handler(
 ) -> Callable[[Scope, Receive, Send], Any]:
     """The ASGI handler for both discovery paths.
 
-    `headers` go on the document (edge.metadata.document_headers); `issuer_of(scope)` names the
+    `headers` go on the document (web.place.document_headers); `issuer_of(scope)` names the
     issuer to publish, if not upstream's (multi-tenant: this request's origin). The document is
     fetched beside the RFC 9728 one, at the origin the client took from the MCP URL, and is sent
     with the same caching headers, `Vary: Host` included whenever the resource (and so a
@@ -134,12 +133,12 @@ def discovery_handler(
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
-            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use GET"}, {"Allow": "GET"})
+            await method_not_allowed(send, ("GET",))
             return
         try:
             issuer = issuer_of(scope) if issuer_of is not None else None
         except BadHost:
-            await send_json(send, 400, BAD_HOST_BODY)
+            await answer_bad_host(send)
             return
         try:
             document = upstream.fresh() or await anyio.to_thread.run_sync(upstream.get)

@@ -1,105 +1,16 @@
-"""Where this resource lives, and its Protected Resource Metadata (RFC 9728)."""
+"""This resource's Protected Resource Metadata (RFC 9728); where it lives is web/place.py."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-
-from starlette.types import Scope
 
 from auth import Settings
+from web.place import Resource
 
-from .http import header
-
-__all__ = [
-    "PRM_PREFIX",
-    "Resource",
-    "authorization_server",
-    "document_headers",
-    "protected_resource_metadata",
-    "request_host",
-    "resource_for",
-]
-
-PRM_PREFIX = "/.well-known/oauth-protected-resource"
-MCP_PATH = "/mcp"
-# RFC 9110 §7.2 Host = uri-host [ ":" port ]: a name or an IP literal, nothing else.
-_HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["authorization_server", "protected_resource_metadata"]
 
 
-class BadHost(Exception):
-    """The Host header cannot name this resource."""
-
-
-#: The 400 body for a BadHost.
-BAD_HOST_BODY = {"error": "invalid_host", "error_description": "The Host header is malformed"}
-
-
-@dataclass(frozen=True)
-class Resource:
-    """The public address of the MCP endpoint and of its metadata document."""
-
-    url: str
-    metadata_url: str
-
-    @property
-    def origin(self) -> str:
-        """`scheme://host[:port]` of the MCP URL."""
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"
-
-
-def request_host(scope: Scope) -> str | None:
-    """The Host header; without one, the ASGI `server` entry (host, port), as Starlette's URL reads it.
-
-    The ASGI HTTP scope's `server` is the address the request was received on; AsgiFunctionApp fills
-    it from the invocation's URL, so a request built without a Host header still names its host.
-    """
-    host = header(scope, b"host")
-    if host is not None:
-        return host
-    server = scope.get("server")
-    if not server or not isinstance(server[0], str) or not isinstance(server[1], int):
-        return None  # no server, or a unix socket (path, None)
-    name, port = server
-    name = f"[{name}]" if ":" in name else name  # RFC 3986 §3.2.2: an IPv6 literal in brackets
-    return name if port == _DEFAULT_PORTS.get(scope.get("scheme", "https")) else f"{name}:{port}"
-
-
-def resource_for(scope: Scope, settings: Settings) -> Resource:
-    """From MCP_PUBLIC_URL when set, else from the request's scheme and host (request_host)."""
-    if settings.public_url:
-        url = settings.public_url
-    else:
-        host = request_host(scope)
-        if not host or not _HOST.match(host):
-            raise BadHost
-        url = f"{scope.get('scheme', 'https')}://{host}{MCP_PATH}"
-    parts = urlsplit(url)
-    # RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
-    return Resource(url=url, metadata_url=f"{parts.scheme}://{parts.netloc}{PRM_PREFIX}{parts.path}")
-
-
-def document_headers(settings: Settings) -> dict[str, str]:
-    """Headers of the public metadata documents: readable from any origin, cached for an hour.
-
-    RFC 9110 §12.5.5: Vary names the request fields that select the representation. Without
-    MCP_PUBLIC_URL the resource, and every URL derived from it, comes from the request's Host, so
-    a shared cache must not serve one host's document to another: `Vary: Host`. With
-    MCP_PUBLIC_URL the document is the same whatever the Host, and a Vary would only split the
-    cache for nothing.
-    """
-    # Public metadata: any origin may read it, so browser-based clients can discover us.
-    headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=3600"}
-    if not settings.public_url:
-        headers["Vary"] = "Host"
-    return headers
-
-
-def authorization_server(resource: Resource, settings: Settings, *, front: bool = False) -> str:
+def authorization_server(resource: Resource, settings: Settings, *, at_origin: bool = False) -> str:
     """The issuer identifier a client is sent to (RFC 9728 §2 `authorization_servers`).
 
     Multi-tenant: Entra's `organizations`/`common` metadata names the templated issuer
@@ -107,16 +18,18 @@ def authorization_server(resource: Resource, settings: Settings, *, front: bool 
     fetched from, so clients that follow RFC 8414 §3.3 (the MCP Python SDK does) refuse it. We
     advertise our own origin instead and serve, there, Entra's document with that concrete
     issuer (edge/discovery.py); its endpoints stay Entra's, so the sign-in is Entra's own.
-    With the OAuth front on (`front`), this origin is the authorization server itself.
+    With an authorization server of our own at this origin (`at_origin`: the OAuth front), it is that origin.
     """
-    return resource.origin if front or settings.is_multi_tenant else settings.issuer
+    return resource.origin if at_origin or settings.is_multi_tenant else settings.issuer
 
 
-def protected_resource_metadata(resource: Resource, settings: Settings, scopes: list[str], *, front: bool = False) -> dict[str, Any]:
+def protected_resource_metadata(
+    resource: Resource, settings: Settings, scopes: list[str], *, at_origin: bool = False
+) -> dict[str, Any]:
     """The RFC 9728 §2 document. `scopes_supported` lists the full scope strings Entra's own metadata lacks."""
     return {
         "resource": resource.url,
-        "authorization_servers": [authorization_server(resource, settings, front=front)],
+        "authorization_servers": [authorization_server(resource, settings, at_origin=at_origin)],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
         "resource_name": "Calculator MCP server",

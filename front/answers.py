@@ -1,4 +1,8 @@
-"""The one place front refusals and redirects become HTTP answers."""
+"""The one place front refusals and redirects become HTTP answers.
+
+A `FrontError` becomes HTTP only through `refusal_json`, `refusal_page` or `refusal_redirect`,
+and each of them writes the refusal's one log line, so no refusal goes unlogged.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from telemetry import front as front_telemetry
+from telemetry.front import ClientKind
 
 from .clients import is_document_client_id
 from .errors import FrontError
 
-__all__ = ["NO_STORE", "OPEN_CORS", "error_json", "error_page", "log_refusal", "redirect_to_client"]
+__all__ = ["NO_STORE", "OPEN_CORS", "client_kind", "redirect_to_client", "refusal_json", "refusal_page", "refusal_redirect"]
 
 log = logging.getLogger("front")
 
@@ -32,23 +37,26 @@ PAGE_HEADERS = {
 _STYLE = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5;padding:0 1rem}"
 
 
-def log_refusal(endpoint: str, error: FrontError, correlation_id: str, client_kind: front_telemetry.ClientKind = "unknown") -> None:
+def _log_refusal(endpoint: str, error: FrontError, correlation_id: str, client_kind: ClientKind) -> None:
     """One line per refusal: the endpoint, the code and a reason, never a value from the request.
 
-    The same, as a metric and span attributes (telemetry/front.py), when telemetry is on."""
+    The same as a metric and span attributes (telemetry/front.py: no-ops while telemetry is off)."""
     log.info("front refusal endpoint=%s error=%s reason=%s correlation_id=%s", endpoint, error.error, error.reason, correlation_id)
     front_telemetry.refusal(endpoint, error.error, error.reason, client_kind)
 
 
-def client_kind(client_id: str | None) -> front_telemetry.ClientKind:
-    """A CIMD client's id is its document's https URL; any other is a sealed DCR registration."""
+def client_kind(client_id: str | None) -> ClientKind:
+    """A CIMD client's id is its document's URL; any other is a sealed DCR registration."""
     if not client_id:
         return "unknown"
     return "cimd" if is_document_client_id(client_id) else "dcr"
 
 
-def error_json(error: FrontError, headers: dict[str, str] | None = None) -> JSONResponse:
+def refusal_json(
+    endpoint: str, error: FrontError, correlation_id: str, headers: dict[str, str] | None = None, *, client_kind: ClientKind = "unknown"
+) -> JSONResponse:
     """RFC 6749 §5.2 (token), RFC 7591 §3.2.2 (registration) error body."""
+    _log_refusal(endpoint, error, correlation_id, client_kind)
     return JSONResponse(
         {"error": error.error, "error_description": error.description},
         status_code=error.status,
@@ -66,8 +74,9 @@ def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] 
     )
 
 
-def error_page(error: FrontError) -> HTMLResponse:
+def refusal_page(endpoint: str, error: FrontError, correlation_id: str, *, client_kind: ClientKind = "unknown") -> HTMLResponse:
     """RFC 6749 §4.1.2.1: with no trustworthy redirect URI, tell the person and do not redirect."""
+    _log_refusal(endpoint, error, correlation_id, client_kind)
     return page(
         "Sign-in stopped",
         f"<h1>Sign-in stopped</h1><p>{escape(error.description)}</p><p><code>{escape(error.error)}</code></p>",
@@ -82,3 +91,21 @@ def redirect_to_client(redirect_uri: str, params: dict[str, Any], headers: dict[
     query = parse_qsl(parts.query, keep_blank_values=True) + [(k, str(v)) for k, v in params.items() if v is not None]
     target = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
     return RedirectResponse(target, status_code=302, headers={**NO_STORE, **(headers or {})})
+
+
+def refusal_redirect(
+    endpoint: str,
+    error: FrontError,
+    correlation_id: str,
+    *,
+    redirect_uri: str,
+    state: str | None,
+    issuer: str,
+    client_kind: ClientKind = "unknown",
+) -> Response:
+    """RFC 6749 §4.1.2.1: the error, to a redirect URI already matched against the client's registration;
+    RFC 9207 §2: with `iss`, so the client can tell which server refused."""
+    _log_refusal(endpoint, error, correlation_id, client_kind)
+    return redirect_to_client(
+        redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": issuer}
+    )

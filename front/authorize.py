@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
 from urllib.parse import parse_qsl
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from edge.metadata import Resource
+from web.place import Resource
 
 from telemetry import front as front_telemetry
 
-from .answers import NO_STORE, client_kind, error_page, log_refusal, redirect_to_client
+from .answers import NO_STORE, client_kind, redirect_to_client, refusal_page, refusal_redirect
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
@@ -35,6 +34,7 @@ from .errors import (
     UpstreamError,
 )
 from .params import single
+from .sealed import ConsentTransaction, SealedCode, UpstreamState
 from .sealing import SealError, fingerprint
 
 __all__ = ["authorize", "callback"]
@@ -58,26 +58,26 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         client, redirect_uri = await _trusted_client(front, params)
     except FrontError as error:
         # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
-        log_refusal("authorize", error, request.state.correlation_id, _kind(params))
-        return error_page(error)
+        return refusal_page("authorize", error, request.state.correlation_id, client_kind=_kind(params))
     state = None
     try:
         state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
-        log_refusal("authorize", error, request.state.correlation_id, _kind(params))
-        return _error_to_client(redirect_uri, error, state, place)
+        return refusal_redirect(
+            "authorize", error, request.state.correlation_id,
+            redirect_uri=redirect_uri, state=state, issuer=place.origin, client_kind=_kind(params),
+        )
     if remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
-    csrf = new_csrf_token()
-    sealed = front.sealer.seal("consent", {**transaction, "x": csrf}, TRANSACTION_SECONDS)
+    sealed = front.sealer.seal_value(transaction, TRANSACTION_SECONDS)
     return consent_page(
         action=place.origin + AUTHORIZE_PATH,
         client=client,
         redirect_uri=redirect_uri,
-        scopes=[*transaction["sc"], "offline_access"],
+        scopes=[*transaction.scopes, "offline_access"],
         transaction=sealed,
-        csrf=csrf,
+        csrf=transaction.csrf,
         upstream=front.front.authorization_endpoint,
     )
 
@@ -102,7 +102,7 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
     return client, redirect_uri
 
 
-def _transaction(front: Front, place: Resource, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+def _transaction(front: Front, place: Resource, client: Client, redirect_uri: str, params: list[tuple[str, str]]) -> ConsentTransaction:
     """Everything the later steps must know, checked now (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
     for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "resource"):
         single(params, name)
@@ -119,14 +119,15 @@ def _transaction(front: Front, place: Resource, client: Client, redirect_uri: st
         raise InvalidRequest(f"state is longer than {MAX_STATE_CHARS} characters", reason="state_too_long")
     front.check_resource(single(params, "resource"), place)
     scopes = front.requested_scopes(single(params, "scope"))
-    return {
-        "cf": fingerprint(client.client_id),
-        "ak": approval_key(client.client_id, redirect_uri),
-        "rd": redirect_uri,
-        "st": state,
-        "ch": challenge,
-        "sc": scopes,
-    }
+    return ConsentTransaction(
+        client_fingerprint=fingerprint(client.client_id),
+        approval_key=approval_key(client.client_id, redirect_uri),
+        redirect_uri=redirect_uri,
+        client_state=state,
+        code_challenge=challenge,
+        scopes=tuple(scopes),
+        csrf=new_csrf_token(),
+    )
 
 
 async def _decide(front: Front, request: Request, body: bytes) -> Response:
@@ -135,35 +136,42 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
         place = front.place(request)
         fields = _form_fields(body)
         try:
-            transaction = front.sealer.open("consent", fields.get("transaction"))
+            transaction = front.sealer.open_value(ConsentTransaction, fields.get("transaction"))
         except SealError as exc:
             raise InvalidRequest("This sign-in request is invalid or expired; start again from your app", reason=f"consent_{exc.reason}") from exc
-        if not csrf_matches(str(transaction.get("x", "")), fields.get("csrf"), request.cookies.get(CSRF_COOKIE)):
+        if not csrf_matches(transaction.csrf, fields.get("csrf"), request.cookies.get(CSRF_COOKIE)):
             raise ConsentRefused("This approval did not come from the page this browser was shown; start again", reason="csrf")
     except FrontError as error:
-        log_refusal("consent", error, correlation_id)
-        return error_page(error)
+        return refusal_page("consent", error, correlation_id)
     if fields.get("decision") != "approve":
-        response = _error_to_client(transaction["rd"], AccessDenied("The person declined", reason="declined"), transaction["st"], place)
+        declined = AccessDenied("The person declined", reason="declined")
+        response = refusal_redirect(
+            "consent", declined, correlation_id, redirect_uri=transaction.redirect_uri, state=transaction.client_state, issuer=place.origin
+        )
     else:
         response = _go_upstream(front, place, transaction, status=303)
         if fields.get("remember") == "yes":
-            remember(front.sealer, request, response, transaction["ak"])
+            remember(front.sealer, request, response, transaction.approval_key)
     response.delete_cookie(CSRF_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
 
-def _go_upstream(front: Front, place: Resource, transaction: dict[str, Any], *, status: int) -> Response:
+def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction, *, status: int) -> Response:
     """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`."""
     verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43-128 unreserved characters
-    state = front.sealer.seal(
-        "state",
-        {k: transaction[k] for k in ("cf", "rd", "st", "ch", "sc")} | {"uv": verifier, "cb": callback_url(place)},
-        TRANSACTION_SECONDS,
+    upstream_state = UpstreamState(
+        client_fingerprint=transaction.client_fingerprint,
+        redirect_uri=transaction.redirect_uri,
+        client_state=transaction.client_state,
+        code_challenge=transaction.code_challenge,
+        scopes=transaction.scopes,
+        upstream_verifier=verifier,
+        callback_url=callback_url(place),
     )
+    state = front.sealer.seal_value(upstream_state, TRANSACTION_SECONDS)
     url = front.upstream.authorization_url(
         redirect_uri=callback_url(place),
-        scope=front.upstream_scope(transaction["sc"]),
+        scope=front.upstream_scope(list(transaction.scopes)),
         state=state,
         code_challenge=create_s256_code_challenge(verifier),
     )
@@ -188,12 +196,11 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
     try:
         place = front.place(request)
         try:
-            transaction = front.sealer.open("state", single(params, "state"))
+            transaction = front.sealer.open_value(UpstreamState, single(params, "state"))
         except SealError as exc:
             raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
     except FrontError as error:
-        log_refusal("callback", error, correlation_id)
-        return error_page(error)
+        return refusal_page("callback", error, correlation_id)
     try:
         upstream_error = single(params, "error")
         if upstream_error is not None:
@@ -203,22 +210,22 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
         if code is None:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:
-        log_refusal("callback", error, correlation_id)
-        # The issuer (or the person) refused the sign-in; the state names the client only by a fingerprint.
+        # The issuer (or the person) ended the sign-in; the state names the client by a fingerprint only.
         front_telemetry.sign_in("unknown", error.error)
-        return _error_to_client(transaction["rd"], error, transaction["st"], place)
-    sealed_code = front.sealer.seal(
-        "code",
-        {"uc": code, "uv": transaction["uv"], "cb": transaction["cb"], "cf": transaction["cf"],
-         "rd": transaction["rd"], "ch": transaction["ch"], "sc": transaction["sc"]},
-        CODE_SECONDS,
+        return refusal_redirect(
+            "callback", error, correlation_id, redirect_uri=transaction.redirect_uri, state=transaction.client_state, issuer=place.origin
+        )
+    sealed_code = SealedCode(
+        upstream_code=code,
+        upstream_verifier=transaction.upstream_verifier,
+        callback_url=transaction.callback_url,
+        client_fingerprint=transaction.client_fingerprint,
+        redirect_uri=transaction.redirect_uri,
+        code_challenge=transaction.code_challenge,
+        scopes=transaction.scopes,
     )
     # RFC 9207 §2: `iss` lets the client check which server answered.
-    return redirect_to_client(transaction["rd"], {"code": sealed_code, "state": transaction["st"], "iss": place.origin})
-
-
-def _error_to_client(redirect_uri: str, error: FrontError, state: str | None, place: Resource) -> Response:
-    """RFC 6749 §4.1.2.1: to a redirect URI already matched against the client's registration."""
     return redirect_to_client(
-        redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": place.origin}
+        transaction.redirect_uri,
+        {"code": front.sealer.seal_value(sealed_code, CODE_SECONDS), "state": transaction.client_state, "iss": place.origin},
     )

@@ -18,11 +18,13 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from auth.errors import Failure
 from auth.settings import is_loopback_host
 
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 from .fetch import DocumentFetcher, DocumentRefused
-from .sealing import SealError, Sealer
+from .sealed import ClientRegistration
+from .sealing import Sealer, SealError
 
 __all__ = [
     "Client",
@@ -49,7 +51,7 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "ftp", "ws", "wss"})
 
 
-class UnknownClient(Exception):
+class UnknownClient(Failure[str]):
     """The client id names no client we can trust; `reason` is a short code for the log.
 
     `description` is for the person (RFC 6749 §4.1.2.1: the error page): for a document client,
@@ -58,7 +60,6 @@ class UnknownClient(Exception):
 
     def __init__(self, reason: str, *, client_id: str | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
         self.client_id = client_id
 
     @property
@@ -174,7 +175,7 @@ def register_client(sealer: Sealer, metadata: Any) -> dict[str, Any]:
         raise InvalidClientMetadata('response_types must be ["code"]', reason="response_types")
     name = _name(metadata.get("client_name"), "Unnamed client")
     issued_at = int(sealer.now())
-    client_id = sealer.seal("client", {"n": name, "r": list(uris)}, lifetime=None)
+    client_id = sealer.seal_value(ClientRegistration(name=name, redirect_uris=uris), lifetime=None)
     answer: dict[str, Any] = {
         "client_id": client_id,
         "client_id_issued_at": issued_at,
@@ -191,14 +192,10 @@ def register_client(sealer: Sealer, metadata: Any) -> dict[str, Any]:
 
 def _registered_client(sealer: Sealer, client_id: str) -> Client:
     try:
-        data = sealer.open("client", client_id)
+        registration = sealer.open_value(ClientRegistration, client_id)
     except SealError as exc:
         raise UnknownClient(f"registration_{exc.reason}") from exc
-    uris = data.get("r")
-    name = data.get("n")
-    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris) or not isinstance(name, str):
-        raise UnknownClient("registration_unreadable")
-    return Client(client_id=client_id, name=name, redirect_uris=tuple(uris), verified=False)
+    return Client(client_id=client_id, name=registration.name, redirect_uris=registration.redirect_uris, verified=False)
 
 
 # -- CIMD ----------------------------------------------------------------------------

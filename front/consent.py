@@ -25,7 +25,8 @@ from starlette.responses import Response
 
 from .answers import page
 from .clients import Client
-from .sealing import SealError, Sealer, fingerprint
+from .sealed import RememberedApprovals
+from .sealing import Sealer, SealError, fingerprint
 
 __all__ = ["CSRF_COOKIE", "REMEMBER_COOKIE", "approval_key", "consent_page", "csrf_matches", "new_csrf_token", "remember", "remembered"]
 
@@ -105,22 +106,20 @@ def approval_key(client_id: str, redirect_uri: str) -> str:
 def remembered(sealer: Sealer, request: Request, client_id: str, redirect_uri: str) -> bool:
     """True when this browser approved this client and redirect URI before (and the cookie is ours and fresh)."""
     try:
-        data = sealer.open("remember", request.cookies.get(REMEMBER_COOKIE))
+        approvals = sealer.open_value(RememberedApprovals, request.cookies.get(REMEMBER_COOKIE))
     except SealError:
         return False
-    keys = data.get("k")
-    return isinstance(keys, list) and approval_key(client_id, redirect_uri) in keys
+    return approval_key(client_id, redirect_uri) in approvals.approval_keys
 
 
 def remember(sealer: Sealer, request: Request, response: Response, client_key: str) -> None:
     """Add one approval to the browser's sealed list (newest kept, bounded)."""
     try:
-        keys = sealer.open("remember", request.cookies.get(REMEMBER_COOKIE)).get("k")
+        known = sealer.open_value(RememberedApprovals, request.cookies.get(REMEMBER_COOKIE)).approval_keys
     except SealError:
-        keys = []
-    keys = [k for k in (keys if isinstance(keys, list) else []) if isinstance(k, str) and k != client_key]
-    keys = [*keys, client_key][-_MAX_REMEMBERED:]
-    sealed = sealer.seal("remember", {"k": keys}, lifetime=REMEMBER_SECONDS)
+        known = ()
+    keys = (*(k for k in known if k != client_key), client_key)[-_MAX_REMEMBERED:]
+    sealed = sealer.seal_value(RememberedApprovals(approval_keys=keys), lifetime=REMEMBER_SECONDS)
     response.set_cookie(REMEMBER_COOKIE, sealed, max_age=REMEMBER_SECONDS, path="/", secure=True, httponly=True, samesite="lax")
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from auth import Settings
-from edge.metadata import BadHost, Resource, resource_for
+from web.place import Resource, resource_for
 
 from .clients import ClientDocuments
-from .errors import InvalidRequest, InvalidScope, InvalidTarget
+from .errors import InvalidScope, InvalidTarget
 from .sealing import Sealer
 from .settings import FrontSettings
 from .upstream import Upstream
@@ -38,11 +38,11 @@ class Front:
     api_scopes: tuple[str, ...]
 
     def place(self, request: Request) -> Resource:
-        """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2)."""
-        try:
-            return resource_for(request.scope, self.settings)
-        except BadHost as exc:
-            raise InvalidRequest("The Host header is malformed", reason="bad_host") from exc
+        """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2).
+
+        Every front route answers a bad Host before its handler runs (front/routes.py), so here it names a place.
+        """
+        return resource_for(request.scope, self.settings)
 
     def check_resource(self, resource: str | None, place: Resource) -> None:
         """RFC 8707 §2: a `resource` that is not this server is `invalid_target`. It is never sent upstream."""

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from auth.errors import Failure
+
 __all__ = [
     "AccessDenied",
     "ConsentRefused",
@@ -45,16 +47,15 @@ _ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 _NOT_DESCRIPTION_CHARS = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
 
 
-class FrontError(Exception):
-    """A refusal with an RFC 6749 error code."""
+class FrontError(Failure[str]):
+    """A refusal with an RFC 6749 error code; `reason` defaults to the code."""
 
     error = "invalid_request"
     status = 400
 
     def __init__(self, description: str, reason: str | None = None) -> None:
-        super().__init__(description)
+        super().__init__(reason or self.error)
         self.description = _NOT_DESCRIPTION_CHARS.sub(" ", description)[:400]
-        self.reason = reason or self.error
 
 
 class InvalidRequest(FrontError):

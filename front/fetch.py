@@ -34,6 +34,7 @@ from urllib.parse import SplitResult, urlsplit
 import anyio
 import httpcore2
 
+from auth.errors import Failure
 from auth.fetch import tls_context
 
 __all__ = [
@@ -63,12 +64,8 @@ DNS_THREADS = 4
 Resolver = Callable[[str, int], list[str]]
 
 
-class DocumentRefused(Exception):
+class DocumentRefused(Failure[str]):
     """The document could not be fetched or was refused; `reason` is a short code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 # -- which addresses are public --------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.metadata import Resource
+from web.place import Resource
 
 from .context import AUTHORIZE_PATH, OFFLINE_ACCESS, REGISTER_PATH, TOKEN_PATH, Front
 

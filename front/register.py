@@ -11,7 +11,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, OPEN_CORS, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, refusal_json
 from .clients import register_client
 from .context import Front
 from .errors import FrontError, InvalidClientMetadata
@@ -27,7 +27,6 @@ async def register(front: Front, request: Request, body: bytes) -> Response:
         answer = register_client(front.sealer, metadata)
     except FrontError as error:
         # RFC 7591 §3.2.2: 400 with error and error_description.
-        log_refusal("register", error, request.state.correlation_id)
-        return error_json(error, OPEN_CORS)
+        return refusal_json("register", error, request.state.correlation_id, OPEN_CORS)
     # RFC 7591 §3.2.1: 201 Created with the client information.
     return JSONResponse(answer, status_code=201, headers={**NO_STORE, **OPEN_CORS})

@@ -1,23 +1,25 @@
-"""`install(edge, ...)`: the front's endpoints, added to the edge only when OAUTH_FRONT is on."""
+"""`front_routes(front)`: the front's endpoints as raw ASGI handlers, for the composition root to hand the edge.
+
+Every route answers the same way, before its handler runs, to a method it does not take (405)
+and to a Host that names no place (400 invalid_host, the edge's own answer).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from auth import Settings
-from edge.metadata import document_headers
-from edge.http import BodyTooLarge, ClientGone, read_body, send_json
+from web.asgi import BodyTooLarge, ClientGone, Handler, method_not_allowed, read_body, send_json
+from web.place import BadHost, answer_bad_host, document_headers, resource_for
 
 from .answers import OPEN_CORS
 from .authorize import authorize, callback
 from .clients import ClientDocuments
 from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, TOKEN_PATH, Front
-from .errors import FrontError
 from .metadata import authorization_server_metadata
 from .register import register
 from .sealing import Sealer
@@ -25,7 +27,7 @@ from .settings import FrontSettings
 from .token import token
 from .upstream import Upstream
 
-__all__ = ["build_front", "install"]
+__all__ = ["build_front", "front_routes"]
 
 MAX_BODY_BYTES = 64 * 1024
 _PREFLIGHT = {
@@ -34,9 +36,6 @@ _PREFLIGHT = {
     "Access-Control-Allow-Headers": "Content-Type, Authorization, MCP-Protocol-Version",
     "Access-Control-Max-Age": "600",
 }
-
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 
 def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: list[str], *, clock: Callable[[], float] | None = None) -> Front:
     sealer = Sealer(front_settings.sealing_keys, clock=clock) if clock else Sealer(front_settings.sealing_keys)
@@ -50,14 +49,15 @@ def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: l
     )
 
 
-def install(edge: Any, front: Front) -> None:
-    """Route the front's paths on `edge`; the PRM then names this origin as the authorization server."""
-    edge.authorization_server_is_origin = True
-    edge.add_route(METADATA_PATH, _get_only(front, _metadata))
-    edge.add_route(AUTHORIZE_PATH, _browser(front, authorize, methods=("GET", "POST")))
-    edge.add_route(CALLBACK_PATH, _browser(front, callback, methods=("GET",)))
-    edge.add_route(TOKEN_PATH, _api(front, token))
-    edge.add_route(REGISTER_PATH, _api(front, register))
+def front_routes(front: Front) -> dict[str, Handler]:
+    """The front's paths and their handlers; the edge serves them ahead of its 404."""
+    return {
+        METADATA_PATH: _get_only(front, _metadata),
+        AUTHORIZE_PATH: _browser(front, authorize, methods=("GET", "POST")),
+        CALLBACK_PATH: _browser(front, callback, methods=("GET",)),
+        TOKEN_PATH: _api(front, token),
+        REGISTER_PATH: _api(front, register),
+    }
 
 
 async def _metadata(front: Front, request: Request) -> Response:
@@ -65,16 +65,26 @@ async def _metadata(front: Front, request: Request) -> Response:
     return JSONResponse(authorization_server_metadata(front, front.place(request)), headers=document_headers(front.settings))
 
 
+async def _refused_before_handler(
+    front: Front, scope: Scope, send: Send, methods: tuple[str, ...], headers: dict[str, str] | None = None
+) -> bool:
+    """Answer a method the route does not take, or a Host that names no place; True when answered."""
+    if scope["method"] not in methods:
+        await method_not_allowed(send, [m for m in methods if m not in ("HEAD", "OPTIONS")], headers)
+        return True
+    try:
+        resource_for(scope, front.settings)
+    except BadHost:
+        await answer_bad_host(send)
+        return True
+    return False
+
+
 def _get_only(front: Front, handler: Callable[[Front, Request], Awaitable[Response]]) -> Handler:
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use GET"}, {"Allow": "GET"})
+        if await _refused_before_handler(front, scope, send, ("GET", "HEAD")):
             return
-        try:
-            response = await handler(front, Request(scope, receive))
-        except FrontError as error:
-            await send_json(send, error.status, {"error": error.error, "error_description": error.description})
-            return
+        response = await handler(front, Request(scope, receive))
         await response(scope, receive, send)
 
     return serve
@@ -95,8 +105,7 @@ async def _capped_body(receive: Receive, send: Send) -> bytes | None:
 
 def _browser(front: Front, handler: Callable[[Front, Request, bytes], Awaitable[Response]], *, methods: tuple[str, ...]) -> Handler:
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] not in methods:
-            await send_json(send, 405, {"error": "method_not_allowed", "error_description": f"Use {' or '.join(methods)}"}, {"Allow": ", ".join(methods)})
+        if await _refused_before_handler(front, scope, send, methods):
             return
         body = b""
         if scope["method"] == "POST":
@@ -117,8 +126,7 @@ def _api(front: Front, handler: Callable[[Front, Request, bytes], Awaitable[Resp
         if scope["method"] == "OPTIONS":
             await _no_content(send)
             return
-        if scope["method"] != "POST":
-            await send_json(send, 405, {"error": "method_not_allowed", "error_description": "Use POST"}, {"Allow": "POST", **OPEN_CORS})
+        if await _refused_before_handler(front, scope, send, ("POST",), OPEN_CORS):
             return
         body = await _capped_body(receive, send)
         if body is None:

@@ -18,36 +18,65 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-__all__ = ["Expired", "Purpose", "SealError", "Sealer", "Unreadable", "WrongPurpose", "fingerprint", "key_problem"]
+from auth.errors import Failure
+
+__all__ = [
+    "Expired",
+    "Purpose",
+    "SealError",
+    "SealedPayload",
+    "Sealer",
+    "Unreadable",
+    "WrongPurpose",
+    "fingerprint",
+    "key_problem",
+]
 
 Purpose = Literal["client", "consent", "state", "code", "refresh", "remember"]
 _MAX_SEALED_CHARS = 8192
 
 
-class SealError(Exception):
-    """A sealed value cannot be used; `reason` is a short code for logs."""
+class SealedPayload(Protocol):
+    """A typed payload (front/sealed.py): its purpose, and its form on the wire."""
 
-    reason = "unreadable"
+    PURPOSE: ClassVar[Purpose]
+
+    def wire(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self: ...
+
+
+P = TypeVar("P", bound=SealedPayload)
+
+
+class SealError(Failure[Literal["unreadable", "expired", "wrong_purpose"]]):
+    """A sealed value cannot be used; `reason` is a short code for logs."""
 
 
 class Unreadable(SealError):
     """Not sealed by any current key: tampered, truncated, or sealed by a rotated-out key."""
 
+    def __init__(self) -> None:
+        super().__init__("unreadable")
+
 
 class Expired(SealError):
     """Sealed by us, but past its expiry."""
 
-    reason = "expired"
+    def __init__(self) -> None:
+        super().__init__("expired")
 
 
 class WrongPurpose(SealError):
     """Sealed by us for another use (a state offered as a code, say)."""
 
-    reason = "wrong_purpose"
+    def __init__(self) -> None:
+        super().__init__("wrong_purpose")
 
 
 def key_problem(key: str) -> str | None:
@@ -99,3 +128,15 @@ class Sealer:
             raise Expired
         data: dict[str, Any] = payload["d"]
         return data
+
+    def seal_value(self, value: SealedPayload, lifetime: float | None) -> str:
+        """Seal a typed payload under its own purpose."""
+        return self.seal(value.PURPOSE, value.wire(), lifetime)
+
+    def open_value(self, kind: type[P], sealed: str | None) -> P:
+        """Open a value sealed as `kind`; Unreadable when its payload has another shape."""
+        data = self.open(kind.PURPOSE, sealed)
+        try:
+            return kind.from_wire(data)
+        except ValueError as exc:
+            raise Unreadable from exc

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth import ConfigError, Settings
-from auth.settings import is_loopback_host
+from auth.settings import https_url_problem
 
 __all__ = ["ENTRA_TOKEN_EXCHANGE_AUDIENCE", "FrontSettings", "front_problems"]
 
@@ -125,8 +125,9 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
                 "when OAUTH_ISSUER is not an Entra v2.0 issuer"
             )
     for name, url in (("OAUTH_FRONT_AUTHORIZATION_ENDPOINT", authorize), ("OAUTH_FRONT_TOKEN_ENDPOINT", token)):
-        if url is not None and not _https_or_loopback(url):
-            problems.append(f"{name} must be an https:// URL (plain http only for localhost)")
+        problem = https_url_problem(url) if url is not None else None
+        if problem:
+            problems.append(f"{name} {problem}")
     if problems or client_id is None or authorize is None or token is None:
         return None
     return FrontSettings(
@@ -146,16 +147,3 @@ def _entra_tenant_authority(settings: Settings) -> str | None:
     if not settings.is_entra or not settings.issuer.endswith("/v2.0"):
         return None
     return settings.issuer.removesuffix("/v2.0")
-
-
-def _https_or_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.fragment or not host:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))

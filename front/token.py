@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from typing import Any, Literal
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from telemetry import front as front_telemetry
 
-from .answers import NO_STORE, OPEN_CORS, client_kind, error_json, log_refusal
+from .answers import NO_STORE, OPEN_CORS, client_kind, refusal_json
 from .context import Front
 from .errors import (
     FrontError,
@@ -31,6 +31,7 @@ from .errors import (
     UpstreamError,
 )
 from .params import required, single
+from .sealed import SealedCode, SealedRefresh
 from .sealing import SealError, fingerprint
 from .upstream import UpstreamRefused, UpstreamUnavailable
 
@@ -41,6 +42,7 @@ __all__ = ["token"]
 REFRESH_SECONDS = 90 * 86400
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+Bound = TypeVar("Bound", SealedCode, SealedRefresh)
 
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
@@ -65,9 +67,8 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
-        log_refusal("token", error, request.state.correlation_id, client_kind(client_id))
         front_telemetry.grant(grant_type, client_kind(client_id), error.error)
-        return error_json(error, OPEN_CORS)
+        return refusal_json("token", error, request.state.correlation_id, OPEN_CORS, client_kind=client_kind(client_id))
     front_telemetry.grant(grant_type, client_kind(client_id), None)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
@@ -77,27 +78,27 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
     redirect_uri = required(pairs, "redirect_uri")
     verifier = required(pairs, "code_verifier")
     # RFC 6749 §4.1.3: the code was issued to this client, for this redirect URI.
-    sealed = _open_bound(front, "code", code, client_id)
-    if sealed["rd"] != redirect_uri:
+    sealed = _open_bound(front, SealedCode, code, client_id)
+    if sealed.redirect_uri != redirect_uri:
         raise InvalidGrant("redirect_uri differs from the authorization request's", reason="redirect_uri_mismatch")
     # RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) must equal the code_challenge.
-    if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed["ch"]):
+    if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(create_s256_code_challenge(verifier), sealed.code_challenge):
         raise InvalidGrant("The code_verifier does not match the code_challenge", reason="pkce_mismatch")
     # The issuer's code is single use: a replayed sealed code fails there (AADSTS54005).
     tokens = await _upstream(
         front.upstream.redeem,
-        code=sealed["uc"],
-        redirect_uri=sealed["cb"],
-        code_verifier=sealed["uv"],
-        scope=front.upstream_scope(sealed["sc"]),
+        code=sealed.upstream_code,
+        redirect_uri=sealed.callback_url,
+        code_verifier=sealed.upstream_verifier,
+        scope=front.upstream_scope(list(sealed.scopes)),
     )
-    return _answer(front, tokens, client_id, sealed["sc"])
+    return _answer(front, tokens, client_id, list(sealed.scopes))
 
 
 async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
     # RFC 6749 §6 / RFC 9700 §4.14.2: a refresh token is bound to the client it was issued to.
-    sealed = _open_bound(front, "refresh", required(pairs, "refresh_token"), client_id)
-    scopes: list[str] = sealed["sc"]
+    sealed = _open_bound(front, SealedRefresh, required(pairs, "refresh_token"), client_id)
+    scopes = list(sealed.scopes)
     asked = single(pairs, "scope")
     if asked is not None:
         # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
@@ -105,20 +106,21 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
         if not set(narrowed) <= set(scopes):
             raise InvalidScope("A refresh cannot add scopes", reason="refresh_wider_scope")
         scopes = narrowed
-    tokens = await _upstream(front.upstream.refresh, refresh_token=sealed["rt"], scope=front.upstream_scope(scopes))
+    tokens = await _upstream(front.upstream.refresh, refresh_token=sealed.upstream_refresh_token, scope=front.upstream_scope(scopes))
     if not tokens.get("refresh_token"):
-        tokens["refresh_token"] = sealed["rt"]  # RFC 6749 §6: the old one stays valid when none is issued
+        tokens["refresh_token"] = sealed.upstream_refresh_token  # RFC 6749 §6: the old one stays valid when none is issued
     return _answer(front, tokens, client_id, scopes)
 
 
-def _open_bound(front: Front, purpose: Literal["code", "refresh"], value: str, client_id: str) -> dict[str, Any]:
+def _open_bound(front: Front, kind: type[Bound], value: str, client_id: str) -> Bound:
     """A sealed code or refresh token, opened and checked to belong to `client_id`; else invalid_grant."""
+    purpose = kind.PURPOSE
     what = "code" if purpose == "code" else "refresh token"
     try:
-        sealed = front.sealer.open(purpose, value)
+        sealed = front.sealer.open_value(kind, value)
     except SealError as exc:
         raise InvalidGrant(f"The {what} is invalid or expired", reason=f"{purpose}_{exc.reason}") from exc
-    if not hmac.compare_digest(sealed["cf"], fingerprint(client_id)):
+    if not hmac.compare_digest(sealed.client_fingerprint, fingerprint(client_id)):
         raise InvalidGrant(f"The {what} was issued to another client", reason=f"{purpose}_other_client")
     return sealed
 
@@ -143,7 +145,6 @@ def _answer(front: Front, tokens: dict[str, Any], client_id: str, scopes: list[s
     answer["scope"] = tokens["scope"] if isinstance(tokens.get("scope"), str) else " ".join(scopes)
     upstream_refresh = tokens.get("refresh_token")
     if isinstance(upstream_refresh, str) and upstream_refresh:
-        answer["refresh_token"] = front.sealer.seal(
-            "refresh", {"rt": upstream_refresh, "cf": fingerprint(client_id), "sc": scopes}, REFRESH_SECONDS
-        )
+        refresh = SealedRefresh(upstream_refresh_token=upstream_refresh, client_fingerprint=fingerprint(client_id), scopes=tuple(scopes))
+        answer["refresh_token"] = front.sealer.seal_value(refresh, REFRESH_SECONDS)
     return answer

@@ -14,8 +14,10 @@ Everything here blocks on the network: callers run it off the event loop.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
+
+from auth.errors import Failure
 
 from .settings import FrontSettings
 
@@ -34,12 +36,8 @@ class UpstreamRefused(Exception):
         self.description = description
 
 
-class UpstreamUnavailable(Exception):
+class UpstreamUnavailable(Failure[Literal["token_endpoint", "managed_identity"]]):
     """The issuer (or the managed-identity endpoint) could not be reached or answered 5xx."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Upstream:

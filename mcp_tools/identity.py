@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Literal
+from dataclasses import asdict, fields
+from typing import TYPE_CHECKING, Any, get_type_hints
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
-from auth import current_principal
+from auth import Principal, current_principal
 
 from .registry import tool
 
 
-class Identity(BaseModel):
-    """The caller, from the validated access token. Claims the token lacks are null."""
+def _identity_model() -> type[BaseModel]:
+    """`get_me`'s answer: auth.Principal's fields, declared there once, with the permissions as a sorted list."""
+    types = get_type_hints(Principal)
+    declared: dict[str, Any] = {
+        field.name: (list[str] if field.name == "permissions" else types[field.name], ...) for field in fields(Principal)
+    }
+    return create_model("Identity", __doc__="The caller, from the validated access token. Claims the token lacks are null.", **declared)
 
-    kind: Literal["user", "app"]
-    subject: str | None
-    object_id: str | None
-    tenant_id: str | None
-    client_id: str | None
-    name: str | None
-    username: str | None
-    permissions: list[str]
+
+if TYPE_CHECKING:
+    Identity = BaseModel
+else:
+    Identity = _identity_model()
 
 
 @tool(title="Who am I?", permission=None)

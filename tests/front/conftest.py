@@ -45,14 +45,14 @@ class FrontStack:
 
 def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, threading.Thread, str, dict[str, str]]:
     """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port."""
+    from app_factory import build_app
     from auth import Settings
-    from edge import build_asgi_app
     from front.settings import FrontSettings
 
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_asgi_app(settings, None, front))
+    server, thread, port = serve(build_app(settings, None, front))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 

@@ -363,6 +363,17 @@ def test_declining_returns_access_denied_to_the_client(front_stack: FrontStack, 
     assert query_of(landed) == {"error": "access_denied", "error_description": "The person declined", "state": "client-state-1", "iss": front_stack.origin}
 
 
+def test_declining_is_a_refusal_with_its_log_line(front_stack: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
+    # Every refusal is written by front/answers.py with its one log line; the decline used to have none.
+    browser = Browser()
+    action, fields = consent(front_stack, client_id, browser)
+
+    response = browser.request("POST", action, data={**fields, "decision": "deny"})
+
+    assert response.status_code == 302 and response.headers["location"].startswith(REDIRECT_URI + "?error=access_denied")
+    expect_refusal(suite_log, response, "consent", "access_denied", "declined")
+
+
 def test_an_upstream_refusal_reaches_the_client_with_its_code(front_stack: FrontStack, client_id: str) -> None:
     # Approved here, declined at the identity provider: its error comes back through the front.
     landed = Browser().sign_in(authorize_url(front_stack, client_id, new_verifier()), REDIRECT_URI, decisions=("approve", "deny"))

@@ -54,6 +54,35 @@ def test_the_gateway_path_keeps_working_with_the_front_on(front_stack: FrontStac
     assert answer.status_code == 200 and answer.json()["result"]["structuredContent"] == {"result": 3}
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/.well-known/oauth-authorization-server"),
+        ("GET", "/.well-known/oauth-protected-resource/mcp"),
+        ("GET", "/oauth/authorize"),
+        ("GET", "/oauth/callback"),
+        ("POST", "/oauth/token"),
+        ("POST", "/oauth/register"),
+        ("POST", "/mcp"),
+    ],
+)
+def test_a_host_that_names_no_place_gets_one_answer_from_every_endpoint(front_stack: FrontStack, method: str, path: str) -> None:
+    # RFC 9110 §7.2: a Host with an invalid value is a 400. The front's metadata used to say invalid_request.
+    answer = httpx.request(method, front_stack.origin + path, headers={"Host": "mcp_example"})
+
+    assert (answer.status_code, answer.json()) == (400, {"error": "invalid_host", "error_description": "The Host header is malformed"})
+
+
+def test_the_front_s_metadata_refuses_other_methods_as_the_edge_does(front_stack: FrontStack) -> None:
+    front = httpx.post(f"{front_stack.origin}/.well-known/oauth-authorization-server")
+    edge = httpx.post(f"{front_stack.origin}/.well-known/oauth-protected-resource")
+
+    for answer in (front, edge):
+        assert (answer.status_code, answer.headers["allow"], answer.json()) == (
+            405, "GET", {"error": "method_not_allowed", "error_description": "Use GET"}
+        )
+
+
 def test_token_and_registration_answer_browsers_and_refuse_other_methods(front_stack: FrontStack) -> None:
     preflight = httpx.options(f"{front_stack.origin}/oauth/token", headers={"Origin": "https://inspector.example", "Access-Control-Request-Method": "POST"})
     get = httpx.get(f"{front_stack.origin}/oauth/register")

@@ -85,6 +85,23 @@ def test_every_bad_setting_is_named() -> None:
     assert "c2hvcnQ" not in str(caught.value) and KEY not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://login.example/authorize#top", "must not have a #fragment"),
+        ("http://[::1/authorize", "is not a valid URL"),
+        ("http://login.example/authorize", "must be an https:// URL (plain http only for localhost)"),
+    ],
+)
+def test_the_front_s_endpoints_follow_the_server_s_one_url_rule(url: str, problem: str) -> None:
+    # auth.settings.https_url_problem judges every configured URL; the front had its own copy that
+    # gave every failure the same words.
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env({**ENTRA, **FRONT, "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": url}, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == [f"OAUTH_FRONT_AUTHORIZATION_ENDPOINT {problem}"]
+
+
 @pytest.mark.parametrize("system", ["system", "System", " SYSTEM "])
 def test_a_system_assigned_identity_is_refused(system: str) -> None:
     # Microsoft, "Configure an application to trust a managed identity": only user-assigned identities

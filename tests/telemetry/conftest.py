@@ -14,7 +14,8 @@ import pytest
 
 import mcp_tools
 from auth import JwksCache, Settings
-from edge import Edge, build_asgi_app
+from app_factory import build_app
+from edge import Edge
 from telemetry.record import Telemetry
 from tests.support import FunctionHost, JwksServer, entra_env
 from tests.telemetry.rig import Recording, recording
@@ -24,7 +25,7 @@ TOOLS = tuple(spec.name for spec in mcp_tools.SPECS)
 
 def telemetry_edge(jwks_url: str, *, fast: bool = True, record_user_id: bool = False) -> Edge:
     settings = Settings.from_env(entra_env(jwks_url))
-    edge = build_asgi_app(settings, JwksCache(settings.jwks_uri), None, Telemetry(TOOLS, record_user_id=record_user_id))
+    edge = build_app(settings, JwksCache(settings.jwks_uri), telemetry=Telemetry(TOOLS, record_user_id=record_user_id))
     if not fast:
         edge.fast_path = None  # every MCP request to the SDK's app
     return edge

@@ -11,7 +11,8 @@ import pytest
 from auth import Settings
 from devidp import DevIdentityProvider, OffsetClock
 from devserver import dev_environment, front_environment
-from edge import Edge, build_asgi_app
+from app_factory import build_app
+from edge import Edge
 from front.settings import FrontSettings
 from telemetry.record import Telemetry
 from tests.client.conftest import serve
@@ -29,7 +30,7 @@ def telemetry_front() -> Iterator[tuple[FrontStack, Edge]]:
     with DevIdentityProvider(clock=clock) as idp:
         env = {**dev_environment(idp), **front_environment(idp)}
         settings = Settings.from_env(env)
-        edge = build_asgi_app(settings, None, FrontSettings.from_env(env, settings), Telemetry(TOOLS))
+        edge = build_app(settings, None, FrontSettings.from_env(env, settings), telemetry=Telemetry(TOOLS))
         server, thread, port = serve(edge)
         saved = {name: os.environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")}
         os.environ.update({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]})

@@ -1,13 +1,26 @@
-"""The few raw-ASGI helpers the edge needs: headers, a bounded body read, JSON answers."""
+"""Raw ASGI: headers, a bounded body read, and the small JSON answers every endpoint shares."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["BodyTooLarge", "ClientGone", "header_values", "read_body", "send_json"]
+__all__ = [
+    "BodyTooLarge",
+    "ClientGone",
+    "Handler",
+    "header",
+    "header_values",
+    "method_not_allowed",
+    "read_body",
+    "send_json",
+]
+
+#: An endpoint: a raw ASGI callable for one exact path.
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodyTooLarge(Exception):
@@ -46,12 +59,20 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-async def send_json(
-    send: Send, status: int, body: Any, headers: dict[str, str] | None = None
-) -> None:
+async def send_json(send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
     """Answer with a small JSON document."""
     payload = json.dumps(body, separators=(",", ":")).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+async def method_not_allowed(send: Send, allow: Sequence[str], headers: Mapping[str, str] | None = None) -> None:
+    """405 naming the methods the endpoint takes (RFC 9110 §15.5.6: a 405 MUST carry Allow)."""
+    await send_json(
+        send,
+        405,
+        {"error": "method_not_allowed", "error_description": f"Use {' or '.join(allow)}"},
+        {"Allow": ", ".join(allow), **(headers or {})},
+    )

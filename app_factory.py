@@ -1,0 +1,43 @@
+"""The composition root's one builder: the edge, and the OAuth front beside it when it is on.
+
+The edge and the front never import each other (STYLE: the composition root assembles).
+This module builds the front's routes and hands them to the edge as it is built, with
+the switch that makes the RFC 9728 document name this origin as the authorization server.
+`function_app.py` calls it with the settings read from the environment; tests call it
+with their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from auth import JwksCache, Settings
+from edge import Edge, api_scopes, build_asgi_app
+
+if TYPE_CHECKING:
+    from front.settings import FrontSettings
+    from telemetry.record import Telemetry
+
+__all__ = ["build_app"]
+
+
+def build_app(
+    settings: Settings,
+    keys: JwksCache | None = None,
+    front_settings: FrontSettings | None = None,
+    *,
+    front_clock: Callable[[], float] | None = None,
+    telemetry: Telemetry | None = None,
+) -> Edge:
+    """The whole application as ASGI; `front_settings` turns the OAuth front on.
+
+    The front's package is imported only then, so with it off the cold start pays nothing for it.
+    `telemetry` (telemetry.setup.configure's, when telemetry is on) reaches the edge.
+    """
+    if front_settings is None:
+        return build_asgi_app(settings, keys, telemetry=telemetry)
+    from front.routes import build_front, front_routes
+
+    front = build_front(settings, front_settings, api_scopes(settings), clock=front_clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), telemetry=telemetry)

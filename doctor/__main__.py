@@ -1,0 +1,9 @@
+"""`python -m doctor <MCP URL>`"""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
