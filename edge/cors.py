@@ -8,7 +8,7 @@ from starlette.types import Scope, Send
 
 from auth import Settings
 
-from .metadata import request_host, resource_for
+from web.place import request_host, resource_for
 
 __all__ = ["cors_headers", "origin_allowed", "preflight"]
 
