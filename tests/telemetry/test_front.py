@@ -16,7 +16,7 @@ from edge import Edge
 from front.settings import FrontSettings
 from telemetry.record import Telemetry
 from tests.client.conftest import serve
-from tests.front.conftest import FrontStack
+from tests.front.conftest import FrontStack, _quiet_test_clients  # noqa: F401  (autouse: the test client's URLs stay out of the log audit)
 from tests.front.flows import exchange, new_verifier, register, sign_in_for_code, token_request
 from tests.front.sdk import remember_sealed
 from tests.support import MCP_HEADERS, call_tool, remember_token
