@@ -16,9 +16,8 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.place import Resource
-
 from telemetry import front as front_telemetry
+from web.place import Resource
 
 from .answers import NO_STORE, client_kind, redirect_to_client, refusal_page, refusal_redirect
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
