@@ -38,7 +38,12 @@ _CONSOLE_METRIC_INTERVAL_MS = 10_000
 
 
 def configure(settings: TelemetrySettings, tools: Iterable[str]) -> Telemetry:
-    """Set the global tracer and meter providers for `settings.exporter` and return the app's Telemetry."""
+    """Set the global tracer and meter providers for `settings.exporter` and return the app's Telemetry.
+
+    A process that configured OpenTelemetry before the app was imported keeps its providers: the
+    Functions worker in OpenTelemetry mode (PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY), or a
+    program that embeds the app (bench/telemetry_app.py). Only the console printer is added then.
+    """
     span_processors: list[SpanProcessor] = []
     metric_readers: list[MetricReader] = []
     if settings.console:
@@ -48,8 +53,17 @@ def configure(settings: TelemetrySettings, tools: Iterable[str]) -> Telemetry:
         metric_readers.append(
             PeriodicExportingMetricReader(console_metric_exporter(), export_interval_millis=_CONSOLE_METRIC_INTERVAL_MS)
         )
-    if settings.exporter == "azure_monitor":
-        _azure_monitor(span_processors, metric_readers)
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        for processor in span_processors:
+            current.add_span_processor(processor)
+        log.info("telemetry on: the process's own OpenTelemetry providers (console=%s)", settings.console)
+    elif settings.exporter == "azure_monitor":
+        from azure.monitor.opentelemetry import configure_azure_monitor
+
+        # The distro reads APPLICATIONINSIGHTS_CONNECTION_STRING itself, and names the service (the
+        # cloud role) after the function app on Azure; OTEL_SERVICE_NAME overrides it.
+        configure_azure_monitor(disable_logging=True, span_processors=span_processors, metric_readers=metric_readers)
     elif settings.exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -59,24 +73,6 @@ def configure(settings: TelemetrySettings, tools: Iterable[str]) -> Telemetry:
         _providers(span_processors, metric_readers)
     log.info("telemetry on exporter=%s console=%s user_id=%s", settings.exporter, settings.console, settings.record_user_id)
     return Telemetry(tools, record_user_id=settings.record_user_id)
-
-
-def _azure_monitor(span_processors: Sequence[SpanProcessor], metric_readers: Sequence[MetricReader]) -> None:
-    current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider):
-        # The Functions worker configured the distro (PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY).
-        for processor in span_processors:
-            current.add_span_processor(processor)
-        return
-    from azure.monitor.opentelemetry import configure_azure_monitor
-
-    # The distro reads APPLICATIONINSIGHTS_CONNECTION_STRING itself, and names the service (the
-    # cloud role) after the function app on Azure; OTEL_SERVICE_NAME overrides it.
-    configure_azure_monitor(
-        disable_logging=True,
-        span_processors=list(span_processors),
-        metric_readers=list(metric_readers),
-    )
 
 
 def _providers(span_processors: Sequence[SpanProcessor], metric_readers: Sequence[MetricReader]) -> None:

@@ -1,0 +1,111 @@
+"""`python -m bench.telemetry`: what telemetry on costs, beside telemetry off and the bare SDK.
+
+A focused run, not the whole benchmark: the three servers under uvicorn side by side
+(function_app as deployed; bench/telemetry_app.py, the same with every span and metric recorded
+and dropped; the bare SDK), closed-loop load on the handshake wire at each concurrency in
+interleaved rounds, the server's CPU per call from /proc; then cold starts of the three,
+interleaved, spawn to first answer. Prints the rows docs/performance.md shows.
+
+    .venv/bin/python -m bench.telemetry           # about a minute
+    .venv/bin/python -m bench.telemetry --smoke   # seconds: proves the scenario runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from contextlib import ExitStack
+from typing import Any
+
+from .cold import _one as cold_start
+from .fixtures import Fixture, read_cpu_seconds
+from .throughput import _check, _load, _server
+
+__all__ = ["main", "render", "run"]
+
+SERVERS = {"ours": "function_app:asgi_app", "telemetry": "bench.telemetry_app:asgi_app", "bare": "bench.bare_app:asgi_app"}
+
+
+def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_runs: int) -> dict[str, Any]:
+    fixture = Fixture.start()
+    try:
+        env = fixture.env()
+        tokens = {"ours": fixture.token, "telemetry": fixture.token, "bare": None}
+        samples: dict[str, dict[int, list[dict[str, Any]]]] = {name: {c: [] for c in concurrencies} for name in SERVERS}
+        with ExitStack() as stack:
+            servers = {name: stack.enter_context(_server(app, env)) for name, app in SERVERS.items()}
+            for name, (_, url) in servers.items():
+                _check(url, tokens[name], "handshake")
+                _load(url, tokens[name], max(concurrencies), min(duration, 1.0), False, "handshake")  # warm up
+            for round_number in range(rounds):
+                for concurrency in concurrencies:
+                    order = list(SERVERS) if round_number % 2 == 0 else list(reversed(SERVERS))
+                    for name in order:
+                        process, url = servers[name]
+                        cpu_before = read_cpu_seconds(process.pid)
+                        result = _load(url, tokens[name], concurrency, duration, False, "handshake")
+                        if result["errors"]:
+                            raise RuntimeError(f"{name} c={concurrency}: {result['errors']} failed requests")
+                        result["cpu_ms_per_request"] = 1000 * (read_cpu_seconds(process.pid) - cpu_before) / max(result["requests"], 1)
+                        samples[name][concurrency].append(result)
+        cold: dict[str, list[float]] = {name: [] for name in SERVERS}
+        for i in range(cold_runs):
+            for name in SERVERS if i % 2 == 0 else reversed(list(SERVERS)):
+                cold[name].append(cold_start(name, env)["wall_s"])
+    finally:
+        fixture.close()
+    results: dict[str, Any] = {"duration_s": duration, "rounds": rounds, "cold_runs": cold_runs, "by_concurrency": {}, "cold_s": {}}
+    for concurrency in concurrencies:
+        results["by_concurrency"][str(concurrency)] = {
+            name: {
+                "rps": statistics.median(r["rps"] for r in samples[name][concurrency]),
+                "p99": statistics.median(r["p99"] for r in samples[name][concurrency]),
+                "cpu_ms_per_request": statistics.median(r["cpu_ms_per_request"] for r in samples[name][concurrency]),
+            }
+            for name in SERVERS
+        }
+    results["cold_s"] = {name: statistics.median(values) for name, values in cold.items()}
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        "| concurrency | server | rps | vs bare SDK | p99 | CPU per call | CPU vs telemetry off |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for concurrency, row in results["by_concurrency"].items():
+        bare, off = row["bare"], row["ours"]
+        for name, label in (("ours", "ours, telemetry off"), ("telemetry", "ours, telemetry on"), ("bare", "bare SDK")):
+            figures = row[name]
+            lines.append(
+                f"| {concurrency} | {label} | {figures['rps']:.0f} | {figures['rps'] / bare['rps']:.2f}x | {figures['p99'] * 1000:.1f} ms "
+                f"| {figures['cpu_ms_per_request']:.3f} ms | {figures['cpu_ms_per_request'] / off['cpu_ms_per_request']:.2f}x |"
+            )
+    cold = results["cold_s"]
+    lines += [
+        "",
+        "| cold start (median of {runs}) | seconds | vs bare SDK |".format(runs=results["cold_runs"]),
+        "|---|---:|---:|",
+    ]
+    for name, label in (("ours", "ours, telemetry off"), ("telemetry", "ours, telemetry on, distro imported"), ("bare", "bare SDK")):
+        lines.append(f"| {label} | {cold[name]:.3f} | {cold[name] / cold['bare']:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="the smallest run that yields every figure")
+    parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line too")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        results = run(concurrencies=(8,), duration=0.5, rounds=1, cold_runs=1)
+    else:
+        results = run(concurrencies=(8, 64), duration=3.0, rounds=4, cold_runs=7)
+    print(render(results))
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
