@@ -24,17 +24,34 @@ from .throughput import _check, _load, _server
 
 __all__ = ["main", "render", "run"]
 
-SERVERS = {"ours": "function_app:asgi_app", "telemetry": "bench.telemetry_app:asgi_app", "bare": "bench.bare_app:asgi_app"}
+SERVERS = {
+    "ours": "function_app:asgi_app",
+    "telemetry": "bench.telemetry_app:asgi_app",
+    "sampled": "bench.telemetry_app:asgi_app",
+    "bare": "bench.bare_app:asgi_app",
+}
+#: "telemetry" records every span; "sampled" samples as the Azure Monitor distro does by default.
+SAMPLING = {"telemetry": "all", "sampled": "distro"}
+COLD = ("ours", "telemetry", "bare")
+LABELS = {
+    "ours": "ours, telemetry off",
+    "telemetry": "ours, telemetry on, every span",
+    "sampled": "ours, telemetry on, distro's sampler",
+    "bare": "bare SDK",
+}
 
 
 def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_runs: int) -> dict[str, Any]:
     fixture = Fixture.start()
     try:
         env = fixture.env()
-        tokens = {"ours": fixture.token, "telemetry": fixture.token, "bare": None}
+        tokens = {"ours": fixture.token, "telemetry": fixture.token, "sampled": fixture.token, "bare": None}
         samples: dict[str, dict[int, list[dict[str, Any]]]] = {name: {c: [] for c in concurrencies} for name in SERVERS}
         with ExitStack() as stack:
-            servers = {name: stack.enter_context(_server(app, env)) for name, app in SERVERS.items()}
+            servers = {
+                name: stack.enter_context(_server(app, {**env, "BENCH_TELEMETRY_SAMPLING": SAMPLING.get(name, "all")}))
+                for name, app in SERVERS.items()
+            }
             for name, (_, url) in servers.items():
                 _check(url, tokens[name], "handshake")
                 _load(url, tokens[name], max(concurrencies), min(duration, 1.0), False, "handshake")  # warm up
@@ -49,9 +66,11 @@ def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_ru
                             raise RuntimeError(f"{name} c={concurrency}: {result['errors']} failed requests")
                         result["cpu_ms_per_request"] = 1000 * (read_cpu_seconds(process.pid) - cpu_before) / max(result["requests"], 1)
                         samples[name][concurrency].append(result)
-        cold: dict[str, list[float]] = {name: [] for name in SERVERS}
+        cold: dict[str, list[float]] = {name: [] for name in COLD}
+        for name in COLD:  # fills the bytecode and page caches for each, so none pays for it alone
+            cold_start(name, env)
         for i in range(cold_runs):
-            for name in SERVERS if i % 2 == 0 else reversed(list(SERVERS)):
+            for name in COLD if i % 2 == 0 else reversed(COLD):
                 cold[name].append(cold_start(name, env)["wall_s"])
     finally:
         fixture.close()
@@ -76,7 +95,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     for concurrency, row in results["by_concurrency"].items():
         bare, off = row["bare"], row["ours"]
-        for name, label in (("ours", "ours, telemetry off"), ("telemetry", "ours, telemetry on"), ("bare", "bare SDK")):
+        for name, label in LABELS.items():
             figures = row[name]
             lines.append(
                 f"| {concurrency} | {label} | {figures['rps']:.0f} | {figures['rps'] / bare['rps']:.2f}x | {figures['p99'] * 1000:.1f} ms "
@@ -88,7 +107,8 @@ def render(results: dict[str, Any]) -> str:
         "| cold start (median of {runs}) | seconds | vs bare SDK |".format(runs=results["cold_runs"]),
         "|---|---:|---:|",
     ]
-    for name, label in (("ours", "ours, telemetry off"), ("telemetry", "ours, telemetry on, distro imported"), ("bare", "bare SDK")):
+    for name in COLD:
+        label = LABELS[name] + (", distro imported" if name == "telemetry" else "")
         lines.append(f"| {label} | {cold[name]:.3f} | {cold[name] / cold['bare']:.2f}x |")
     return "\n".join(lines)
 

@@ -48,7 +48,19 @@ class _DropMetrics(MetricExporter):
         return None
 
 
-_tracer_provider = TracerProvider()
+def _sampler() -> Any:
+    """BENCH_TELEMETRY_SAMPLING=all records every span; =distro samples as the Azure Monitor distro
+    does by default (its rate-limited sampler, 5 traces a second, azure-monitor-opentelemetry 1.8)."""
+    if os.environ.get("BENCH_TELEMETRY_SAMPLING", "all") == "distro":
+        from azure.monitor.opentelemetry.exporter import RateLimitedSampler
+
+        return RateLimitedSampler(5.0)
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+    return ALWAYS_ON
+
+
+_tracer_provider = TracerProvider(sampler=_sampler())
 _tracer_provider.add_span_processor(BatchSpanProcessor(_DropSpans()))
 trace.set_tracer_provider(_tracer_provider)
 metrics.set_meter_provider(MeterProvider(metric_readers=[PeriodicExportingMetricReader(_DropMetrics())]))

@@ -57,10 +57,9 @@ FRONT_ERROR: Final = "mcp.front.error"  # the RFC 6749 error code of a refusal
 FRONT_REASON: Final = "mcp.front.reason"  # the reason code of the refusal's log line
 
 # --- metrics ---------------------------------------------------------------------------------
-#: MCP semantic conventions: duration of one MCP request as the server handled it, in seconds.
+#: MCP semantic conventions' name: each POST /mcp from arrival to answer, in seconds, by method,
+#: tool, REQUEST_OUTCOME and error.type; its count is the request count.
 OPERATION_DURATION: Final = "mcp.server.operation.duration"
-#: One per HTTP request to /mcp, by method, tool and REQUEST_OUTCOME.
-REQUESTS: Final = "mcp.server.requests"
 AUTH_REFUSALS: Final = "mcp.auth.refusals"
 JWKS_REFRESHES: Final = "mcp.auth.jwks.refreshes"
 FRONT_SIGN_INS: Final = "mcp.front.sign_ins"

@@ -88,11 +88,11 @@ class Telemetry:
         self.record_user_id = record_user_id
         self.tracer = trace.get_tracer(names.SCOPE, tracer_provider=tracer_provider)
         meter = metrics.get_meter(names.SCOPE, meter_provider=meter_provider)
-        self.requests = meter.create_counter(names.REQUESTS, unit="{request}", description="HTTP requests to /mcp by MCP method, tool and outcome")
+        # One measurement per request: its count by method, tool and outcome is the request count.
         self.duration = meter.create_histogram(
             names.OPERATION_DURATION,
             unit="s",
-            description="MCP request duration as the server handled it",
+            description="POST /mcp requests, from arrival to answer, by MCP method, tool and outcome",
             explicit_bucket_boundaries_advisory=list(names.DURATION_BUCKETS),
         )
         self.refusals = meter.create_counter(names.AUTH_REFUSALS, unit="{request}", description="Requests refused by bearer-token auth, by reason")
@@ -103,7 +103,7 @@ class Telemetry:
         return ObservedRequest(self, scope, route, correlation_id)
 
     def middleware(self) -> OperationMiddleware:
-        """The MCP server middleware that times each MCP request and learns its outcome."""
+        """The MCP server middleware that tells each request's ObservedRequest its outcome."""
         return OperationMiddleware(self)
 
     def method_name(self, method: Any) -> str:
@@ -132,19 +132,20 @@ class Telemetry:
 
 
 class ObservedRequest:
-    """One HTTP request's span and what the edge learns about it on the way through."""
+    """One HTTP request's span and what the edge learns about it on the way through.
 
-    __slots__ = ("_telemetry", "_token", "_var_token", "_mcp", "span", "status", "method", "tool", "outcome")
+    Attributes are gathered and set once, when the request ends, and only on a span that
+    records (a sampler may have left it out); the metric is recorded either way.
+    """
+
+    __slots__ = ("_telemetry", "_token", "_var_token", "_mcp", "_started", "_attributes", "span", "status", "method", "tool", "outcome", "error_type")
 
     def __init__(self, telemetry: Telemetry, scope: Scope, route: str | None, correlation_id: str) -> None:
         self._telemetry = telemetry
+        self._started = time.perf_counter()
         method = scope.get("method", "")
         http_method = method if method in _HTTP_METHODS else OTHER
-        attributes: dict[str, Any] = {
-            names.HTTP_METHOD: http_method,
-            names.URL_SCHEME: scope.get("scheme", "http"),
-            names.CORRELATION_ID: correlation_id,
-        }
+        attributes: dict[str, Any] = {names.HTTP_METHOD: http_method, names.URL_SCHEME: scope.get("scheme", "http")}
         if route is not None:
             attributes[names.HTTP_ROUTE] = route
         # The invocation's span when the Functions worker put one in the context, else the caller's header.
@@ -158,10 +159,12 @@ class ObservedRequest:
         self._token = otel_context.attach(trace.set_span_in_context(self.span))
         self._var_token = _current.set(self)
         self._mcp = route is not None and route.startswith("/mcp")
+        self._attributes: dict[str, Any] | None = {names.CORRELATION_ID: correlation_id} if self.span.is_recording() else None
         self.status = 0
         self.method: str | None = None
         self.tool: str | None = None
         self.outcome: str | None = None
+        self.error_type: str | None = None
 
     def watch(self, send: Send) -> Send:
         """`send`, noting the response status."""
@@ -174,65 +177,78 @@ class ObservedRequest:
         return watched
 
     def authenticated(self, principal: Principal) -> None:
-        attributes: dict[str, Any] = {names.AUTH_OUTCOME: "allowed", names.AUTH_CALLER_KIND: principal.kind}
+        attributes = self._attributes
+        if attributes is None:
+            return
+        attributes[names.AUTH_OUTCOME] = "allowed"
+        attributes[names.AUTH_CALLER_KIND] = principal.kind
         if principal.tenant_id is not None:
             attributes[names.AUTH_TENANT_ID] = principal.tenant_id
         if principal.client_id is not None:
             attributes[names.AUTH_CLIENT_ID] = principal.client_id
         if self._telemetry.record_user_id and principal.object_id is not None:
             attributes[names.USER_ID] = principal.object_id
-        self.span.set_attributes(attributes)
 
     def refused(self, error: AuthError, status: int) -> None:
         self.outcome = "refused"
-        self.span.set_attributes({names.AUTH_OUTCOME: "refused", names.AUTH_REASON: error.reason})
+        if self._attributes is not None:
+            self._attributes[names.AUTH_OUTCOME] = "refused"
+            self._attributes[names.AUTH_REASON] = error.reason
         self._telemetry.refusals.add(1, {names.AUTH_REASON: error.reason, names.HTTP_STATUS: status})
 
     def message(self, message: Mapping[str, Any]) -> None:
         """The JSON-RPC message the edge read: its method, and the tool a tools/call names."""
         self.method = self._telemetry.method_name(message.get("method"))
-        attributes = {names.MCP_METHOD: self.method}
         if self.method == "tools/call":
             params = message.get("params")
             self.tool = self._telemetry.tool_name(params.get("name") if isinstance(params, Mapping) else None)
-            attributes[names.TOOL_NAME] = self.tool
-        self.span.set_attributes(attributes)
 
     def operation(self, error_type: str | None) -> None:
         """What the MCP server made of the request (from OperationMiddleware)."""
         if self.outcome is None:
             self.outcome = "ok" if error_type is None else "tool_error" if error_type == "tool_error" else "error"
+            self.error_type = error_type
 
     def finish(self) -> None:
-        """End the span, count the request, and leave the context as it was."""
+        """End the span, record the request, and leave the context as it was."""
         status = self.status
         try:
             outcome = self.outcome
+            error_type = self.error_type
             if status >= 500:
-                outcome = "error"
+                outcome, error_type = "error", str(status)
             elif outcome is None:
                 outcome = "rejected" if status >= 400 else "ok"
-            if status:
-                self.span.set_attribute(names.HTTP_STATUS, status)
-            if status >= 500:
-                # HTTP semantic conventions: a server span is an error on 5xx only.
-                self.span.set_attribute(names.ERROR_TYPE, str(status))
-                self.span.set_status(StatusCode.ERROR)
-            self.span.end()
-            if self._mcp:
-                attributes = {names.REQUEST_OUTCOME: outcome}
+            measured: dict[str, Any] = {names.REQUEST_OUTCOME: outcome}
+            if self.method is not None:
+                measured[names.MCP_METHOD] = self.method
+            if self.tool is not None:
+                measured[names.TOOL_NAME] = self.tool
+            if error_type is not None:
+                measured[names.ERROR_TYPE] = error_type
+            attributes = self._attributes
+            if attributes is not None:
                 if self.method is not None:
                     attributes[names.MCP_METHOD] = self.method
                 if self.tool is not None:
                     attributes[names.TOOL_NAME] = self.tool
-                self._telemetry.requests.add(1, attributes)
+                if status:
+                    attributes[names.HTTP_STATUS] = status
+                if status >= 500:
+                    # HTTP semantic conventions: a server span is an error on 5xx only.
+                    attributes[names.ERROR_TYPE] = str(status)
+                    self.span.set_status(StatusCode.ERROR)
+                self.span.set_attributes(attributes)
+            self.span.end()
+            if self._mcp:
+                self._telemetry.duration.record(time.perf_counter() - self._started, measured)
         finally:
             _current.reset(self._var_token)
             otel_context.detach(self._token)
 
 
 class OperationMiddleware:
-    """MCP server middleware: the duration histogram per method and tool, and each request's outcome.
+    """MCP server middleware: tells the request's ObservedRequest what the server made of it.
 
     It runs inside the SDK's own OpenTelemetryMiddleware and reads the outcome the same way
     (an MCPError's code, -32602 for invalid params, a tool result with isError).
@@ -242,38 +258,22 @@ class OperationMiddleware:
         self._telemetry = telemetry
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.request_id is None:  # a notification: nothing to time or answer
+        observed = _current.get()
+        if observed is None or ctx.request_id is None:  # not through the edge, or a notification
             return await call_next(ctx)
-        started = time.perf_counter()
-        error_type: str | None = None
         try:
             result = await call_next(ctx)
         except MCPError as exc:
-            error_type = str(exc.error.code)
+            observed.operation(str(exc.error.code))
             raise
         except ValidationError:
-            error_type = str(INVALID_PARAMS)
+            observed.operation(str(INVALID_PARAMS))
             raise
         except Exception as exc:
-            error_type = type(exc).__qualname__
+            observed.operation(type(exc).__qualname__)
             raise
-        else:
-            if ctx.method == "tools/call" and _is_tool_error(result):
-                error_type = "tool_error"
-            return result
-        finally:
-            telemetry = self._telemetry
-            method = telemetry.method_name(ctx.method)
-            attributes = {names.MCP_METHOD: method}
-            if method == "tools/call":
-                tool = ctx.params.get("name") if ctx.params else None
-                attributes[names.TOOL_NAME] = telemetry.tool_name(tool)
-            if error_type is not None:
-                attributes[names.ERROR_TYPE] = error_type
-            telemetry.duration.record(time.perf_counter() - started, attributes)
-            observed = _current.get()
-            if observed is not None:
-                observed.operation(error_type)
+        observed.operation("tool_error" if ctx.method == "tools/call" and _is_tool_error(result) else None)
+        return result
 
 
 def _is_tool_error(result: Any) -> bool:

@@ -65,7 +65,7 @@ def test_a_failed_refresh_is_an_error_span_with_its_reason_and_a_503(signing_key
     assert edge_span.attributes["mcp.auth.reason"] == "keys_unavailable"
     assert edge_span.status.status_code is StatusCode.ERROR  # a 5xx is the server's error
     assert rec.metric("mcp.auth.jwks.refreshes") == {(("mcp.auth.jwks.outcome", "jwks_unreachable"), ("mcp.auth.jwks.trigger", "request")): 1}
-    assert rec.metric("mcp.server.requests") == {(("mcp.request.outcome", "error"),): 1}
+    assert rec.metric("mcp.server.operation.duration") == {(("error.type", "503"), ("mcp.request.outcome", "error")): 1}
 
 
 def test_user_id_is_recorded_only_when_turned_on(path_host: FunctionHost, signing_key: SigningKey, rec: Recording):

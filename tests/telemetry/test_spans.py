@@ -73,10 +73,9 @@ def test_a_successful_add_is_one_edge_span_with_the_sdk_span_as_its_child(path_h
         "gen_ai.operation.name": "execute_tool",
         "gen_ai.tool.name": "add",
     }
-    assert rec.metric("mcp.server.requests") == {
+    assert rec.metric("mcp.server.operation.duration") == {
         (("gen_ai.tool.name", "add"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "ok")): 1
     }
-    assert rec.metric("mcp.server.operation.duration") == {(("gen_ai.tool.name", "add"), ("mcp.method.name", "tools/call")): 1}
     assert rec.metric("mcp.auth.refusals") == {}
 
 
@@ -93,8 +92,7 @@ def test_a_401_records_its_reason_and_no_mcp_span(path_host: FunctionHost, signi
         **{"mcp.auth.outcome": "refused", "mcp.auth.reason": "expired", "http.response.status_code": 401},
     )
     assert rec.metric("mcp.auth.refusals") == {(("http.response.status_code", 401), ("mcp.auth.reason", "expired")): 1}
-    assert rec.metric("mcp.server.requests") == {(("mcp.request.outcome", "refused"),): 1}
-    assert rec.metric("mcp.server.operation.duration") == {}
+    assert rec.metric("mcp.server.operation.duration") == {(("mcp.request.outcome", "refused"),): 1}
 
 
 def test_a_403_step_up_keeps_the_caller_and_names_the_tool(path_host: FunctionHost, signing_key: SigningKey, rec: Recording):
@@ -118,7 +116,7 @@ def test_a_403_step_up_keeps_the_caller_and_names_the_tool(path_host: FunctionHo
         },
     )
     assert rec.metric("mcp.auth.refusals") == {(("http.response.status_code", 403), ("mcp.auth.reason", "insufficient_scope")): 1}
-    assert rec.metric("mcp.server.requests") == {
+    assert rec.metric("mcp.server.operation.duration") == {
         (("gen_ai.tool.name", "subtract"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "refused")): 1
     }
 
@@ -135,9 +133,9 @@ def test_a_tool_error_and_an_unknown_tool_are_outcomes_not_names(path_host: Func
     assert [span.attributes["gen_ai.tool.name"] for span in edges] == ["add", "_OTHER"]
     sdk_names = sorted(span.name for span in rec.spans() if span.instrumentation_scope.name == "mcp-python-sdk")
     assert sdk_names == sorted(["tools/call add", "tools/call " + "x" * 40])  # the SDK's own span, as it names it
-    assert rec.metric("mcp.server.requests") == {
-        (("gen_ai.tool.name", "add"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "tool_error")): 1,
-        (("gen_ai.tool.name", "_OTHER"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "tool_error")): 1,
+    assert rec.metric("mcp.server.operation.duration") == {
+        (("error.type", "tool_error"), ("gen_ai.tool.name", "add"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "tool_error")): 1,
+        (("error.type", "tool_error"), ("gen_ai.tool.name", "_OTHER"), ("mcp.method.name", "tools/call"), ("mcp.request.outcome", "tool_error")): 1,
     }
 
 
@@ -183,4 +181,4 @@ def test_other_routes_get_a_span_and_unknown_paths_no_route(path_host: FunctionH
         ("GET /.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource", 200),
         ("GET", None, 404),
     ]
-    assert rec.metric("mcp.server.requests") == {}
+    assert rec.metric("mcp.server.operation.duration") == {}
