@@ -67,9 +67,9 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
     except FrontError as error:
-        front_telemetry.grant(grant_type, client_kind(client_id), error.error)
+        front_telemetry.grant(grant_type, client_kind(client_id), error.error, client_id)
         return refusal_json("token", error, request.state.correlation_id, OPEN_CORS, client_kind=client_kind(client_id))
-    front_telemetry.grant(grant_type, client_kind(client_id), None)
+    front_telemetry.grant(grant_type, client_kind(client_id), None, client_id)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 

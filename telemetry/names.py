@@ -50,6 +50,7 @@ REQUEST_OUTCOME: Final = "mcp.request.outcome"  # see OUTCOMES
 
 # --- the OAuth front -------------------------------------------------------------------------
 CLIENT_KIND: Final = "oauth.client.kind"  # "cimd" | "dcr" | "unknown"
+CLIENT_ID: Final = "oauth.client.id"  # a CIMD client's document URL, on spans only; never a DCR id
 GRANT_TYPE: Final = "oauth.grant_type"  # "authorization_code" | "refresh_token" | "other"
 FRONT_ENDPOINT: Final = "mcp.front.endpoint"  # "authorize" | "consent" | "callback" | "token" | "register"
 FRONT_OUTCOME: Final = "mcp.front.outcome"  # "ok" | "refused"

@@ -35,10 +35,13 @@ class _Switch(SpanProcessor):
     def __init__(self, inner: SpanProcessor) -> None:
         self.inner = inner
         self.on = False
+        self.ended = threading.Condition()
 
     def on_end(self, span: ReadableSpan) -> None:
         if self.on:
             self.inner.on_end(span)
+            with self.ended:
+                self.ended.notify_all()
 
 
 _lock = threading.Lock()
@@ -75,6 +78,17 @@ class Recording:
     def __init__(self) -> None:
         self._spans: list[ReadableSpan] | None = None
         self._points: list[Point] | None = None
+
+    def wait_for_spans(self, name: str, count: int, timeout: float = 30.0) -> None:
+        """Until `count` spans named `name` have ended: a server on another thread ends its span after the
+        client has its answer (the edge's `finally`), so a test that talks over a socket waits for that."""
+
+        def ended() -> int:
+            return sum(span.name == name for span in _exporter.get_finished_spans())
+
+        with _switch.ended:
+            if not _switch.ended.wait_for(lambda: ended() >= count, timeout):
+                raise AssertionError(f"{ended()} spans named {name!r} ended, not {count}")
 
     def spans(self) -> list[ReadableSpan]:
         if self._spans is None:

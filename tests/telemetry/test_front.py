@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from opentelemetry import trace
 
 from auth import Settings
 from devidp import DevIdentityProvider, OffsetClock
@@ -14,6 +15,7 @@ from devserver import dev_environment, front_environment
 from app_factory import build_app
 from edge import Edge
 from front.settings import FrontSettings
+from telemetry import front as front_telemetry
 from telemetry.record import Telemetry
 from tests.client.conftest import serve
 from tests.front.conftest import FrontStack, _quiet_test_clients  # noqa: F401  (autouse: the test client's URLs stay out of the log audit)
@@ -21,7 +23,7 @@ from tests.front.flows import exchange, new_verifier, register, sign_in_for_code
 from tests.front.sdk import remember_sealed
 from tests.support import MCP_HEADERS, call_tool, remember_token
 from tests.telemetry.conftest import TOOLS
-from tests.telemetry.rig import recording
+from tests.telemetry.rig import Recording, recording
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,7 @@ def test_a_front_sign_in_then_add_on_each_path(telemetry_front: tuple[FrontStack
             finally:
                 edge.fast_path = saved
             statuses.append(response.status_code)
+        rec.wait_for_spans("POST /mcp", 2)  # the last requests' spans
         spans = rec.spans()
         points = (rec.metric("mcp.front.sign_ins"), rec.metric("mcp.front.token_grants"), rec.metric("mcp.front.refusals"))
 
@@ -97,7 +100,30 @@ def test_a_refusal_before_the_client_is_known_is_of_kind_unknown(telemetry_front
     stack, _ = telemetry_front
     with recording() as rec:
         answer = token_request(stack.origin, grant_type="authorization_code")
+        rec.wait_for_spans("POST /oauth/token", 1)
         refusals = rec.metric("mcp.front.refusals")
 
     assert answer.status_code == 400
     assert refusals == {(("mcp.front.endpoint", "token"), ("mcp.front.error", "invalid_request"), ("oauth.client.kind", "unknown")): 1}
+
+
+def test_a_cimd_client_is_named_on_the_span_and_a_dcr_client_never(rec: Recording):
+    tracer = trace.get_tracer("tests.telemetry")
+    sealed = "gAAAAABsealed-registration-" + "x" * 40
+    with tracer.start_as_current_span("cimd"):
+        front_telemetry.grant("authorization_code", "cimd", None, "https://client.example/" + "a" * 300)
+    with tracer.start_as_current_span("dcr"):
+        front_telemetry.grant("refresh_token", "dcr", "invalid_grant", sealed)
+    with tracer.start_as_current_span("other"):
+        front_telemetry.grant("password", "unknown", "unsupported_grant_type", None)
+
+    spans = {span.name: dict(span.attributes) for span in rec.spans()}
+    assert spans == {
+        "cimd": {"oauth.grant_type": "authorization_code", "oauth.client.kind": "cimd", "mcp.front.outcome": "ok",
+                 "oauth.client.id": ("https://client.example/" + "a" * 300)[:256]},
+        "dcr": {"oauth.grant_type": "refresh_token", "oauth.client.kind": "dcr", "mcp.front.outcome": "refused", "mcp.front.error": "invalid_grant"},
+        "other": {"oauth.grant_type": "other", "oauth.client.kind": "unknown", "mcp.front.outcome": "refused",
+                  "mcp.front.error": "unsupported_grant_type"},
+    }
+    assert all(sealed not in line for line in map(str, rec.points()))
+    assert rec.metric("mcp.front.sign_ins") == {(("mcp.front.outcome", "ok"), ("oauth.client.kind", "cimd")): 1}
