@@ -29,8 +29,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, CallToolResult
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
-from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace import Span, SpanKind, StatusCode
 from pydantic import ValidationError
 from starlette.types import Message, Scope, Send
@@ -71,6 +71,19 @@ class _AsgiHeaders(Getter[Scope]):
 
 
 _HEADERS = _AsgiHeaders()
+# W3C Trace Context only: `baggage` from a caller is not taken in (nothing here reads it, and a
+# client's baggage would ride along into every span the SDK's instrumentations start).
+_W3C = TraceContextTextMapPropagator()
+
+
+def _caller_context(scope: Scope) -> otel_context.Context | None:
+    """The invocation's context when the Functions worker put a span in it, else the `traceparent` header's."""
+    if trace.get_current_span().get_span_context().is_valid:
+        return None
+    for name, _ in scope.get("headers") or ():
+        if name == b"traceparent":
+            return _W3C.extract(scope, getter=_HEADERS)
+    return None
 
 
 class Telemetry:
@@ -148,11 +161,9 @@ class ObservedRequest:
         attributes: dict[str, Any] = {names.HTTP_METHOD: http_method, names.URL_SCHEME: scope.get("scheme", "http")}
         if route is not None:
             attributes[names.HTTP_ROUTE] = route
-        # The invocation's span when the Functions worker put one in the context, else the caller's header.
-        parent = None if trace.get_current_span().get_span_context().is_valid else extract(scope, getter=_HEADERS)
         self.span: Span = telemetry.tracer.start_span(
             f"{http_method} {route}" if route is not None else http_method,
-            context=parent,
+            context=_caller_context(scope),
             kind=SpanKind.SERVER,
             attributes=attributes,
         )
