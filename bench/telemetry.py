@@ -6,23 +6,32 @@ and dropped; the bare SDK), closed-loop load on the handshake wire at each concu
 interleaved rounds, the server's CPU per call from /proc; then cold starts of the three,
 interleaved, spawn to first answer. Prints the rows docs/performance.md shows.
 
-    .venv/bin/python -m bench.telemetry           # about a minute
+    .venv/bin/python -m bench.telemetry           # about three minutes; prints the section
+    .venv/bin/python -m bench.telemetry --write   # and puts it in docs/performance.md
     .venv/bin/python -m bench.telemetry --smoke   # seconds: proves the scenario runs
+
+The section sits between two markers in docs/performance.md; `python -m bench`, which rewrites
+that file, carries it over (`carry_section`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 from contextlib import ExitStack
 from typing import Any
 
 from .cold import _one as cold_start
-from .fixtures import Fixture, read_cpu_seconds
+from .fixtures import REPO, Fixture, read_cpu_seconds
 from .throughput import _check, _load, _server
 
-__all__ = ["main", "render", "run"]
+__all__ = ["SECTION_END", "SECTION_START", "carry_section", "main", "render", "run"]
+
+SECTION_START = "<!-- bench.telemetry: written by `python -m bench.telemetry --write` -->"
+SECTION_END = "<!-- /bench.telemetry -->"
+PERFORMANCE_MD = os.path.join(REPO, "docs", "performance.md")
 
 SERVERS = {
     "ours": "function_app:asgi_app",
@@ -119,16 +128,58 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def section(results: dict[str, Any]) -> str:
+    """The Markdown section for docs/performance.md, markers included."""
+    return "\n".join(
+        [
+            SECTION_START,
+            "## Telemetry on",
+            "",
+            "`python -m bench.telemetry`, a focused run beside the full benchmark: the deployed app with telemetry",
+            "off, the same with telemetry on (`bench/telemetry_app.py`: the OpenTelemetry SDK as `telemetry/setup.py`",
+            "configures it, a batch span processor and a periodic metric reader over exporters that drop everything,",
+            "so this is the cost of recording, not of sending), once recording every span and once with the Azure",
+            "Monitor distro's default sampler (5 traces a second), and the bare SDK with telemetry off. Handshake wire,",
+            f"{results['rounds']} interleaved rounds of {results['duration_s']:.0f} s; medians. Metrics are never sampled.",
+            "",
+            render(results),
+            SECTION_END,
+        ]
+    )
+
+
+def carry_section(old: str, new: str) -> str:
+    """`new` (a freshly rendered performance.md) with the telemetry section of `old` appended, if it had one."""
+    start, end = old.find(SECTION_START), old.find(SECTION_END)
+    if start < 0 or end < start:
+        return new
+    return new.rstrip("\n") + "\n\n" + old[start : end + len(SECTION_END)] + "\n"
+
+
+def write_section(results: dict[str, Any], path: str = PERFORMANCE_MD) -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = text.find(SECTION_START), text.find(SECTION_END)
+    body = text[:start].rstrip("\n") if start >= 0 and end > start else text.rstrip("\n")
+    tail = text[end + len(SECTION_END) :].strip("\n") if start >= 0 and end > start else ""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(body + "\n\n" + section(results) + "\n" + (tail + "\n" if tail else ""))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="the smallest run that yields every figure")
     parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line too")
+    parser.add_argument("--write", action="store_true", help="put the section in docs/performance.md")
     args = parser.parse_args(argv)
     if args.smoke:
         results = run(concurrencies=(8,), duration=0.5, rounds=1, cold_runs=1)
     else:
         results = run(concurrencies=(8, 64), duration=3.0, rounds=4, cold_runs=7)
-    print(render(results))
+    print(section(results))
+    if args.write and not args.smoke:
+        write_section(results)
+        print(f"wrote {PERFORMANCE_MD}")
     if args.json:
         print(json.dumps(results))
 
