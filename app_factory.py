@@ -9,6 +9,7 @@ with their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,17 +28,19 @@ def build_app(
     keys: JwksCache | None = None,
     front_settings: FrontSettings | None = None,
     *,
-    front_clock: Callable[[], float] | None = None,
+    clock: Callable[[], float] = time.time,
     telemetry: Telemetry | None = None,
 ) -> Edge:
     """The whole application as ASGI; `front_settings` turns the OAuth front on.
 
     The front's package is imported only then, so with it off the cold start pays nothing for it.
-    `telemetry` (telemetry.setup.configure's, when telemetry is on) reaches the edge.
+    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
+    judged by; tests pass a settable one instead of sleeping. `telemetry` (telemetry.setup.configure's,
+    when telemetry is on) reaches the edge.
     """
     if front_settings is None:
-        return build_asgi_app(settings, keys, telemetry=telemetry)
+        return build_asgi_app(settings, keys, clock=clock, telemetry=telemetry)
     from front.routes import build_front, front_routes
 
-    front = build_front(settings, front_settings, api_scopes(settings), clock=front_clock)
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), telemetry=telemetry)
+    front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, telemetry=telemetry)

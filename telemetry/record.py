@@ -30,8 +30,8 @@ from mcp_types import INVALID_PARAMS, CallToolResult
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace import Span, SpanKind, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
 from starlette.types import Message, Scope, Send
 
