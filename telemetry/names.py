@@ -46,7 +46,9 @@ CORRELATION_ID: Final = "mcp.correlation_id"  # the x-correlation-id the log lin
 JWKS_OUTCOME: Final = "mcp.auth.jwks.outcome"  # "ok" or the failure's reason code
 JWKS_TRIGGER: Final = "mcp.auth.jwks.trigger"  # "request" (a key miss) | "background"
 JWKS_KEYS: Final = "mcp.auth.jwks.keys"  # keys held after the fetch
-REQUEST_OUTCOME: Final = "mcp.request.outcome"  # see OUTCOMES
+#: "ok", "tool_error" (the tool's result has isError), "error" (a JSON-RPC error or a 5xx),
+#: "refused" (by auth) or "rejected" (before the SDK: Origin, method, size, Host, JSON, envelope)
+REQUEST_OUTCOME: Final = "mcp.request.outcome"
 
 # --- the OAuth front -------------------------------------------------------------------------
 CLIENT_KIND: Final = "oauth.client.kind"  # "cimd" | "dcr" | "unknown"
@@ -67,9 +69,6 @@ FRONT_SIGN_INS: Final = "mcp.front.sign_ins"
 FRONT_TOKEN_GRANTS: Final = "mcp.front.token_grants"
 FRONT_REFUSALS: Final = "mcp.front.refusals"
 
-#: REQUEST_OUTCOME values: answered, the tool said isError, a JSON-RPC error, refused by auth,
-#: or rejected before the SDK (bad Origin, method, size, Host, JSON or envelope).
-OUTCOMES: Final = ("ok", "tool_error", "error", "refused", "rejected")
 
 # The semantic conventions' advice for HTTP and MCP durations, in seconds.
 DURATION_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
