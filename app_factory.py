@@ -1,5 +1,8 @@
 """The composition root's one builder: the edge, and the OAuth front beside it when it is on.
 
+With the on-behalf-of example on, it also builds the MCP server with that tool (obo/) and
+hands it to the edge; `obo/` is imported only then.
+
 The edge and the front never import each other (STYLE: the composition root assembles).
 This module builds the front's routes and hands them to the edge as it is built, with
 the switch that makes the RFC 9728 document name this origin as the authorization server.
@@ -17,7 +20,10 @@ from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from front.settings import FrontSettings
+    from obo.settings import OboSettings
     from telemetry.record import Telemetry
 
 __all__ = ["build_app"]
@@ -30,17 +36,26 @@ def build_app(
     *,
     clock: Callable[[], float] = time.time,
     telemetry: Telemetry | None = None,
+    obo_settings: OboSettings | None = None,
 ) -> Edge:
-    """The whole application as ASGI; `front_settings` turns the OAuth front on.
+    """The whole application as ASGI; `front_settings` turns the OAuth front on, `obo_settings`
+    the on-behalf-of example.
 
-    The front's package is imported only then, so with it off the cold start pays nothing for it.
-    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
-    judged by; tests pass a settable one instead of sleeping. `telemetry` (telemetry.setup.configure's,
-    when telemetry is on) reaches the edge.
+    Each package is imported only then, so with them off the cold start pays nothing for them.
+    `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
+    example's token cache are judged by; tests pass a settable one instead of sleeping.
+    `telemetry` (telemetry.setup.configure's, when telemetry is on) reaches the edge and, as a
+    middleware, the MCP server.
     """
+    server: MCPServer | None = None
+    if obo_settings is not None:
+        from obo.server import build_example_server
+
+        middleware = [telemetry.middleware()] if telemetry is not None else []
+        server = build_example_server(obo_settings, clock=clock, middleware=middleware)
     if front_settings is None:
-        return build_asgi_app(settings, keys, clock=clock, telemetry=telemetry)
+        return build_asgi_app(settings, keys, clock=clock, server=server, telemetry=telemetry)
     from front.routes import build_front, front_routes
 
     front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, telemetry=telemetry)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server, telemetry=telemetry)

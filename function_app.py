@@ -33,6 +33,13 @@ if os.environ.get("OAUTH_FRONT", "").strip():
 
     front_settings, front_errors = front_problems(os.environ, settings)
     problems += front_errors
+obo_settings = None
+if os.environ.get("OBO_EXAMPLE", "").strip():
+    # The on-behalf-of example (docs/downstream.md), imported only when it is asked for.
+    from obo.settings import obo_problems
+
+    obo_settings, obo_errors = obo_problems(os.environ, settings)
+    problems += obo_errors
 if problems or settings is None or telemetry_settings is None:
     raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
 log_startup_notices(settings)
@@ -61,12 +68,11 @@ telemetry = None
 if telemetry_settings.enabled:
     # The OpenTelemetry SDK and the exporter are imported only when telemetry is asked for
     # (APPLICATIONINSIGHTS_CONNECTION_STRING, OTEL_EXPORTER_OTLP_*, MCP_TELEMETRY_CONSOLE).
-    import mcp_tools
     from telemetry.setup import configure
 
-    telemetry = configure(telemetry_settings, (spec.name for spec in mcp_tools.SPECS))
+    telemetry = configure(telemetry_settings)
     signing_keys.observer = telemetry
-asgi_app = build_app(settings, signing_keys, front_settings, telemetry=telemetry)
+asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings, telemetry=telemetry)
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

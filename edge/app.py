@@ -40,6 +40,8 @@ from .lifespan import LifespanOnce
 from .metadata import protected_resource_metadata
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from telemetry.record import ObservedRequest, Telemetry
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
@@ -281,6 +283,7 @@ def build_asgi_app(
     *,
     authorization_server: Mapping[str, Handler] | None = None,
     clock: Callable[[], float] = time.time,
+    server: MCPServer | None = None,
     telemetry: Telemetry | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
@@ -291,9 +294,15 @@ def build_asgi_app(
     `telemetry`: each request gets a span, and the MCP server a timing middleware (telemetry/).
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
+    `server`: the MCP server to serve, when the composition root adds opt-in example tools
+    (the on-behalf-of example), with telemetry's middleware already in it when telemetry is on;
+    by default `mcp_tools.build_server()`.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    sdk = stateless_app(mcp_tools.build_server(middleware=[telemetry.middleware()] if telemetry is not None else []))
+    mcp_server = server or mcp_tools.build_server(middleware=[telemetry.middleware()] if telemetry is not None else [])
+    if telemetry is not None and isinstance(mcp_server, mcp_tools.PermissionAwareServer):
+        telemetry.add_tools(mcp_server.specs)  # the tool names it may record; others are _OTHER
+    sdk = stateless_app(mcp_server)
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its

@@ -91,7 +91,7 @@ class Telemetry:
 
     def __init__(
         self,
-        tools: Iterable[str],
+        tools: Iterable[str] = (),
         *,
         record_user_id: bool = False,
         tracer_provider: trace.TracerProvider | None = None,
@@ -110,6 +110,10 @@ class Telemetry:
         )
         self.refusals = meter.create_counter(names.AUTH_REFUSALS, unit="{request}", description="Requests refused by bearer-token auth, by reason")
         self.jwks_refreshes = meter.create_counter(names.JWKS_REFRESHES, unit="{fetch}", description="JWKS fetches by outcome and trigger")
+
+    def add_tools(self, tools: Iterable[str]) -> None:
+        """Names of tools the served MCP server has: recorded as they are (any other as _OTHER)."""
+        self.tools = self.tools | frozenset(tools)
 
     def request(self, scope: Scope, route: str | None, correlation_id: str) -> ObservedRequest:
         """Start the request's SERVER span and make it current; call `finish()` when answered."""

@@ -37,7 +37,7 @@ SERVICE_NAME = "mcp-calculator"
 _CONSOLE_METRIC_INTERVAL_MS = 10_000
 
 
-def configure(settings: TelemetrySettings, tools: Iterable[str]) -> Telemetry:
+def configure(settings: TelemetrySettings, tools: Iterable[str] = ()) -> Telemetry:
     """Set the global tracer and meter providers for `settings.exporter` and return the app's Telemetry.
 
     A process that configured OpenTelemetry before the app was imported keeps its providers: the
