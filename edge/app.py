@@ -291,7 +291,8 @@ def build_asgi_app(
     `authorization_server`: the routes of an authorization server of our own at this origin (the
     OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
-    `telemetry`: each request gets a span, and the MCP server a timing middleware (telemetry/).
+    `telemetry`: each request gets a span and a histogram point; the MCP server, a middleware that
+    tells the request its outcome (telemetry/record.py).
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
     `server`: the MCP server to serve, when the composition root adds opt-in example tools
