@@ -1,4 +1,10 @@
-"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call."""
+"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call.
+
+Two things decide whether a caller may call a tool: the permission its token grants, and whether
+the operator refuses its caller kind that tool (MCP_REFUSED_CALLERS, auth.refusals). A refused
+tool is left out of `tools/list` in every listing mode: no token the caller could get changes its
+kind, so unlike a missing permission it is never something to step up to.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,15 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
-from auth import current_principal
+from auth import ConfigError, current_principal
+from auth.refusals import CallerRefusals
 from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
 from .registry import ToolSpec
 
-__all__ = ["SPECS", "build_server", "permission_for", "permissions"]
+__all__ = ["SPECS", "build_server", "permission_for", "permissions", "tool_names"]
 
 SPECS: tuple[ToolSpec, ...] = tuple(fn.__tool_spec__ for fn in (add, subtract, get_me))  # type: ignore[attr-defined]
 _BY_NAME = {spec.name: spec for spec in SPECS}
@@ -39,27 +46,53 @@ def _allowed(spec: ToolSpec) -> bool:
 
 
 class PermissionAwareServer(MCPServer):
-    """Filters `tools/list` per caller and re-checks permissions before any tool runs."""
+    """Filters `tools/list` per caller and re-checks permissions and caller kinds before any tool runs."""
+
+    def __init__(self, *args: Any, refusals: CallerRefusals = CallerRefusals(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refusals = refusals
+
+    def _refused(self, spec: ToolSpec) -> bool:
+        principal = current_principal.get()
+        return principal is not None and self.refusals.refuses(principal.kind, spec.name)
 
     async def list_tools(self) -> list[Tool]:
-        return [tool for tool in await super().list_tools() if tool.name in _BY_NAME and _allowed(_BY_NAME[tool.name])]
+        return [
+            tool
+            for tool in await super().list_tools()
+            if tool.name in _BY_NAME and not self._refused(_BY_NAME[tool.name]) and _allowed(_BY_NAME[tool.name])
+        ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         spec = _BY_NAME.get(name)
+        # The edge answers 403 before we get here; these guard any path around it.
+        if spec is not None and self._refused(spec):
+            raise ToolError(f"This server does not accept this kind of caller for {name}")
         if spec is not None and not _allowed(spec):
-            # The edge answers 403 before we get here; this guards any path around it.
             raise ToolError(f"Permission {spec.permission} is required to call {name}")
         return await super().call_tool(name, arguments, context)
 
 
-def build_server() -> MCPServer:
-    """An MCP server with every tool registered."""
+def tool_names() -> tuple[str, ...]:
+    """The name of every tool the server serves, in declaration order."""
+    return tuple(spec.name for spec in SPECS)
+
+
+def build_server(*, refusals: CallerRefusals = CallerRefusals()) -> MCPServer:
+    """An MCP server with every tool registered; `refusals`: caller kinds refused tools (MCP_REFUSED_CALLERS).
+
+    Raises ConfigError when `refusals` names a tool the server does not have.
+    """
+    unknown = refusals.unknown_tools(tool_names())
+    if unknown:
+        raise ConfigError(unknown)
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
     server = new_server(
         PermissionAwareServer,
+        refusals=refusals,
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
     )
