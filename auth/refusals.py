@@ -14,13 +14,12 @@ Microsoft says not to authorize on (auth.callers.parent_app_id).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import cast
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .callers import CALLER_KINDS, CallerKind
 
-__all__ = ["REFUSED_CALLERS_SETTING", "CallerRefusals", "read_refusals"]
+__all__ = ["NO_REFUSALS", "REFUSED_CALLERS_SETTING", "CallerRefusals", "read_refusals"]
 
 REFUSED_CALLERS_SETTING = "MCP_REFUSED_CALLERS"
 # A tool name as MCP allows it ("Tools: Tool names": 1-128 of A-Z a-z 0-9 _ - .).
@@ -29,32 +28,33 @@ _TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 @dataclass(frozen=True)
 class CallerRefusals:
-    """Caller kinds refused every tool, and per tool name."""
+    """Caller kinds refused every tool, and (kind, tool name) pairs refused one tool. Hashable, as Settings is."""
 
     everywhere: frozenset[CallerKind] = frozenset()
-    by_tool: Mapping[str, frozenset[CallerKind]] = field(default_factory=dict)
+    per_tool: frozenset[tuple[CallerKind, str]] = frozenset()
 
     def refuses(self, kind: CallerKind, tool: str) -> bool:
         """Whether a caller of `kind` is refused the tool named `tool`."""
-        return kind in self.everywhere or kind in self.by_tool.get(tool, ())
+        return kind in self.everywhere or (kind, tool) in self.per_tool
 
     def unknown_tools(self, known: Iterable[str]) -> list[str]:
         """The per-tool problems against the tools a server has; empty when every name is one of them."""
         names = list(known)
-        return [
-            f"{REFUSED_CALLERS_SETTING} names no tool of this server: {tool!r} (tools: {', '.join(names)})"
-            for tool in self.by_tool
-            if tool not in names
-        ]
+        unknown = sorted({tool for _, tool in self.per_tool if tool not in names})
+        return [f"{REFUSED_CALLERS_SETTING} names no tool of this server: {tool!r} (tools: {', '.join(names)})" for tool in unknown]
 
     def __bool__(self) -> bool:
-        return bool(self.everywhere or self.by_tool)
+        return bool(self.everywhere or self.per_tool)
+
+
+#: The default: no kind refused anything.
+NO_REFUSALS = CallerRefusals()
 
 
 def read_refusals(value: str | None, problems: list[str]) -> CallerRefusals:
     """MCP_REFUSED_CALLERS, with a problem added for each bad entry."""
     everywhere: set[CallerKind] = set()
-    by_tool: dict[str, set[CallerKind]] = {}
+    per_tool: set[tuple[CallerKind, str]] = set()
     known_problems = len(problems)
     for entry in (value or "").split(","):
         entry = entry.strip()
@@ -67,11 +67,11 @@ def read_refusals(value: str | None, problems: list[str]) -> CallerRefusals:
             )
             continue
         if not colon:
-            everywhere.add(cast(CallerKind, kind))
+            everywhere.add(kind)
         elif _TOOL_NAME.fullmatch(tool):
-            by_tool.setdefault(tool, set()).add(cast(CallerKind, kind))
+            per_tool.add((kind, tool))
         else:
             problems.append(f"{REFUSED_CALLERS_SETTING} entry {entry!r} must be a caller kind, or kind:tool")
-    if value is not None and not everywhere and not by_tool and len(problems) == known_problems:
+    if value is not None and not everywhere and not per_tool and len(problems) == known_problems:
         problems.append(f"{REFUSED_CALLERS_SETTING} must list caller kinds, or kind:tool entries")
-    return CallerRefusals(frozenset(everywhere), {tool: frozenset(kinds) for tool, kinds in by_tool.items()})
+    return CallerRefusals(frozenset(everywhere), frozenset(per_tool))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .refusals import REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
+from .refusals import NO_REFUSALS, REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
 
 __all__ = [
     "CONSUMERS_TENANT_ID",
@@ -102,7 +102,7 @@ class Settings:
     #: OAUTH_ALLOWED_TENANTS contains `*`.
     any_tenant: bool = False
     #: MCP_REFUSED_CALLERS: caller kinds refused every tool or one tool (auth.refusals).
-    refused_callers: CallerRefusals = CallerRefusals()
+    refused_callers: CallerRefusals = NO_REFUSALS
 
     @property
     def app_id_uri(self) -> str | None:

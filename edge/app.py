@@ -223,11 +223,11 @@ class Edge:
         # One line per failure: a reason code and the correlation id, never the token; the caller's
         # kind (and an agent's parent application, for the audit trail) once the token was valid.
         log.info(
-            "auth failure status=%d reason=%s correlation_id=%s%s",
+            "auth failure status=%d reason=%s%s correlation_id=%s",
             status,
             error.reason,
-            scope["state"]["correlation_id"],
             _caller_fields(principal) if principal is not None else "",
+            scope["state"]["correlation_id"],
         )
         await send_json(send, status, body, headers)
 

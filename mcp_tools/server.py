@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
 from auth import ConfigError, current_principal
-from auth.refusals import CallerRefusals
+from auth.refusals import NO_REFUSALS, CallerRefusals
 from sdk_app import new_server
 
 from .calculator import add, subtract
@@ -48,7 +48,7 @@ def _allowed(spec: ToolSpec) -> bool:
 class PermissionAwareServer(MCPServer):
     """Filters `tools/list` per caller and re-checks permissions and caller kinds before any tool runs."""
 
-    def __init__(self, *args: Any, refusals: CallerRefusals = CallerRefusals(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, refusals: CallerRefusals = NO_REFUSALS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.refusals = refusals
 
@@ -78,7 +78,7 @@ def tool_names() -> tuple[str, ...]:
     return tuple(spec.name for spec in SPECS)
 
 
-def build_server(*, refusals: CallerRefusals = CallerRefusals()) -> MCPServer:
+def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> MCPServer:
     """An MCP server with every tool registered; `refusals`: caller kinds refused tools (MCP_REFUSED_CALLERS).
 
     Raises ConfigError when `refusals` names a tool the server does not have.

@@ -84,11 +84,11 @@ def test_the_parent_app_id_is_read_lower_case_and_only_from_its_claim():
 @pytest.mark.parametrize(
     ("value", "refusals"),
     [
-        ("autonomous_agent", CallerRefusals(frozenset({"autonomous_agent"}), {})),
+        ("autonomous_agent", CallerRefusals(frozenset({"autonomous_agent"}))),
         (
             " autonomous_agent : subtract , agent_user_account,agent_for_user:subtract ",
             CallerRefusals(
-                frozenset({"agent_user_account"}), {"subtract": frozenset({"autonomous_agent", "agent_for_user"})}
+                frozenset({"agent_user_account"}), frozenset({("autonomous_agent", "subtract"), ("agent_for_user", "subtract")})
             ),
         ),
     ],
@@ -129,10 +129,12 @@ def test_a_setting_that_lists_nothing_is_refused():
     assert caught.value.problems == ["MCP_REFUSED_CALLERS must list caller kinds, or kind:tool entries"]
 
 
-def test_unset_refuses_nothing():
+def test_unset_refuses_nothing_and_settings_stay_hashable():
     settings = Settings.from_env(entra_env("http://127.0.0.1:1/keys"))
+    refusing = Settings.from_env(entra_env("http://127.0.0.1:1/keys", MCP_REFUSED_CALLERS="app:add,user"))
 
     assert (bool(settings.refused_callers), settings.refused_callers) == (False, CallerRefusals())
+    assert len({settings, refusing}) == 2
 
 
 def test_a_tool_the_server_lacks_refuses_the_build():

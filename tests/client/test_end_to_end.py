@@ -19,6 +19,7 @@ from tests.client.run import cli, stack_env
 DEV_USER = {
     "client_id": defaults.DEV_PUBLIC_CLIENT_ID,
     "kind": "user",
+    "parent_app_id": None,
     "name": "Dev User",
     "object_id": "55555555-5555-4555-8555-555555555555",
     "permissions": ["calculator.add", "calculator.subtract"],
@@ -77,6 +78,7 @@ def test_app_identity_by_client_credentials(capsys: pytest.CaptureFixture[str], 
     assert identity == {
         "client_id": defaults.DEV_APP_CLIENT_ID,
         "kind": "app",
+        "parent_app_id": None,
         "name": None,
         "object_id": sp,
         "permissions": ["calculator.add", "calculator.subtract"],

@@ -23,7 +23,7 @@ from auth import JwksCache, Settings
 from devidp import DevIdentityProvider, defaults
 from edge import build_asgi_app
 from tests.devidp.flows import get_code, pkce_pair, redeem
-from tests.support import REPO, MCP_HEADERS, FunctionHost, body_json, call_tool, list_tools, mcp_client, uvicorn_server
+from tests.support import MCP_HEADERS, REPO, FunctionHost, body_json, call_tool, list_tools, mcp_client, uvicorn_server
 
 REFUSED = "autonomous_agent:subtract,agent_user_account"
 AGENT = defaults.DEV_AGENT_CLIENT_ID
@@ -181,8 +181,8 @@ def test_the_log_carries_the_kind_and_the_parent_app_for_every_agent_call(server
         f"INFO edge agent call caller_kind=autonomous_agent parent_app_id={PARENT} correlation_id={refused_id}\n" in log
     )
     assert (
-        f"INFO edge auth failure status=403 reason=caller_kind_refused correlation_id={refused_id} "
-        f"caller_kind=autonomous_agent parent_app_id={PARENT}\n" in log
+        f"INFO edge auth failure status=403 reason=caller_kind_refused caller_kind=autonomous_agent "
+        f"parent_app_id={PARENT} correlation_id={refused_id}\n" in log
     )
     assert f"INFO edge agent call caller_kind=agent_for_user parent_app_id={PARENT} correlation_id={allowed_id}\n" in log
     assert plain_id not in log  # a user's call leaves no line, as before
