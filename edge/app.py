@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,6 +60,7 @@ class Edge:
         *,
         routes: Mapping[str, Handler] | None = None,
         authorization_server_at_origin: bool = False,
+        tool_names: Collection[str] | None = None,
     ) -> None:
         """`routes`: more exact paths and their handlers, served ahead of the 404.
 
@@ -78,6 +79,8 @@ class Edge:
         self._routes.update(routes or {})
         self._resources: dict[tuple[Any, str | None], Resource] = {}
         self.authorization_server_at_origin = authorization_server_at_origin
+        #: The tools the MCP server has: only these can be refused a caller kind by name.
+        self.tool_names = frozenset(mcp_tools.tool_names() if tool_names is None else tool_names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -169,7 +172,7 @@ class Edge:
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
             return
-        refused = refused_tool(message, principal, self.settings.refused_callers)
+        refused = refused_tool(message, principal, self.settings.refused_callers, self.tool_names)
         if refused is not None:
             # Before the permission: no step-up can fix the caller's kind, so none is offered.
             await self._refuse(scope, send, CallerRefused(principal.kind, refused), resource.metadata_url, principal)
@@ -282,7 +285,8 @@ def build_asgi_app(
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    sdk = stateless_app(mcp_tools.build_server(refusals=settings.refused_callers))
+    server = mcp_tools.build_server(refusals=settings.refused_callers)
+    sdk = stateless_app(server)
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its
@@ -301,4 +305,5 @@ def build_asgi_app(
         fast_path,
         routes=routes,
         authorization_server_at_origin=authorization_server is not None,
+        tool_names=server.tool_names,
     )

@@ -8,6 +8,7 @@ The SDK answers everything else.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 import pydantic_core
@@ -82,16 +83,16 @@ def _called_tool(message: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def refused_tool(message: Any, principal: Principal, refusals: CallerRefusals) -> str | None:
+def refused_tool(message: Any, principal: Principal, refusals: CallerRefusals, tools: Container[str]) -> str | None:
     """The tool a `tools/call` asks for, when the operator refuses the caller's kind that tool.
 
-    Only a tool the server has: an unknown name goes on to the SDK's own "Unknown tool" answer,
-    so no name the client made up is ever echoed in a refusal.
+    Only one of the server's `tools`: an unknown name goes on to the SDK's own "Unknown tool"
+    answer, so no name the client made up is ever echoed in a refusal.
     """
     if not refusals:
         return None
     name = _called_tool(message)
-    if name is None or name not in mcp_tools.tool_names() or not refusals.refuses(principal.kind, name):
+    if name is None or name not in tools or not refusals.refuses(principal.kind, name):
         return None
     return name
 

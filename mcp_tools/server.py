@@ -23,7 +23,7 @@ from .calculator import add, subtract
 from .identity import get_me
 from .registry import ToolSpec
 
-__all__ = ["SPECS", "build_server", "permission_for", "permissions", "tool_names"]
+__all__ = ["SPECS", "PermissionAwareServer", "build_server", "permission_for", "permissions", "tool_names"]
 
 SPECS: tuple[ToolSpec, ...] = tuple(fn.__tool_spec__ for fn in (add, subtract, get_me))  # type: ignore[attr-defined]
 _BY_NAME = {spec.name: spec for spec in SPECS}
@@ -51,6 +51,8 @@ class PermissionAwareServer(MCPServer):
     def __init__(self, *args: Any, refusals: CallerRefusals = NO_REFUSALS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.refusals = refusals
+        #: The name of every tool served, in declaration order (build_server sets it).
+        self.tool_names: tuple[str, ...] = ()
 
     def _refused(self, spec: ToolSpec) -> bool:
         principal = current_principal.get()
@@ -74,16 +76,17 @@ class PermissionAwareServer(MCPServer):
 
 
 def tool_names() -> tuple[str, ...]:
-    """The name of every tool the server serves, in declaration order."""
+    """The name of every tool the default server serves, in declaration order."""
     return tuple(spec.name for spec in SPECS)
 
 
-def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> MCPServer:
+def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> PermissionAwareServer:
     """An MCP server with every tool registered; `refusals`: caller kinds refused tools (MCP_REFUSED_CALLERS).
 
     Raises ConfigError when `refusals` names a tool the server does not have.
     """
-    unknown = refusals.unknown_tools(tool_names())
+    specs = SPECS
+    unknown = refusals.unknown_tools(spec.name for spec in specs)
     if unknown:
         raise ConfigError(unknown)
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
@@ -96,7 +99,7 @@ def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> MCPServer:
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
     )
-    for spec in SPECS:
+    for spec in specs:
         server.add_tool(
             spec.fn,
             name=spec.name,
@@ -109,4 +112,5 @@ def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> MCPServer:
                 open_world_hint=False,
             ),
         )
+    server.tool_names = tuple(spec.name for spec in specs)
     return server
