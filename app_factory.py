@@ -9,6 +9,7 @@ with their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,15 +27,17 @@ def build_app(
     keys: JwksCache | None = None,
     front_settings: FrontSettings | None = None,
     *,
-    front_clock: Callable[[], float] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Edge:
     """The whole application as ASGI; `front_settings` turns the OAuth front on.
 
     The front's package is imported only then, so with it off the cold start pays nothing for it.
+    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
+    judged by; tests pass a settable one instead of sleeping.
     """
     if front_settings is None:
-        return build_asgi_app(settings, keys)
+        return build_asgi_app(settings, keys, clock=clock)
     from front.routes import build_front, front_routes
 
-    front = build_front(settings, front_settings, api_scopes(settings), clock=front_clock)
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front))
+    front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock)
