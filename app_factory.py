@@ -1,5 +1,8 @@
 """The composition root's one builder: the edge, and the OAuth front beside it when it is on.
 
+With the on-behalf-of example on, it also builds the MCP server with that tool (obo/) and
+hands it to the edge; `obo/` is imported only then.
+
 The edge and the front never import each other (STYLE: the composition root assembles).
 This module builds the front's routes and hands them to the edge as it is built, with
 the switch that makes the RFC 9728 document name this origin as the authorization server.
@@ -18,6 +21,8 @@ from edge import Edge, api_scopes, build_asgi_app
 
 if TYPE_CHECKING:
     from front.settings import FrontSettings
+    from mcp_tools import PermissionAwareServer
+    from obo.settings import OboSettings
 
 __all__ = ["build_app"]
 
@@ -28,16 +33,23 @@ def build_app(
     front_settings: FrontSettings | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    obo_settings: OboSettings | None = None,
 ) -> Edge:
-    """The whole application as ASGI; `front_settings` turns the OAuth front on.
+    """The whole application as ASGI; `front_settings` turns the OAuth front on, `obo_settings`
+    the on-behalf-of example.
 
-    The front's package is imported only then, so with it off the cold start pays nothing for it.
-    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
-    judged by; tests pass a settable one instead of sleeping.
+    Each package is imported only then, so with them off the cold start pays nothing for them.
+    `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
+    example's token cache are judged by; tests pass a settable one instead of sleeping.
     """
+    server: PermissionAwareServer | None = None
+    if obo_settings is not None:
+        from obo.server import build_example_server
+
+        server = build_example_server(obo_settings, clock=clock, refusals=settings.refused_callers)
     if front_settings is None:
-        return build_asgi_app(settings, keys, clock=clock)
+        return build_asgi_app(settings, keys, clock=clock, server=server)
     from front.routes import build_front, front_routes
 
     front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server)

@@ -27,6 +27,13 @@ if os.environ.get("OAUTH_FRONT", "").strip():
 
     front_settings, front_errors = front_problems(os.environ, settings)
     problems += front_errors
+obo_settings = None
+if os.environ.get("OBO_EXAMPLE", "").strip():
+    # The on-behalf-of example (docs/downstream.md), imported only when it is asked for.
+    from obo.settings import obo_problems
+
+    obo_settings, obo_errors = obo_problems(os.environ, settings)
+    problems += obo_errors
 if problems or settings is None:
     raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
 log_startup_notices(settings)
@@ -52,7 +59,7 @@ finally:
         del sys.modules["uvicorn"]
 
 try:
-    asgi_app = build_app(settings, signing_keys, front_settings)
+    asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
 except ConfigError as error:
     # What only the built server can judge: MCP_REFUSED_CALLERS naming a tool it does not have.
     raise SystemExit(str(error)) from None

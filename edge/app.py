@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +38,9 @@ from .fastpath import FastPath
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json, refused_tool
 from .lifespan import LifespanOnce
 from .metadata import protected_resource_metadata
+
+if TYPE_CHECKING:
+    from mcp_tools import PermissionAwareServer
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
@@ -279,6 +282,7 @@ def build_asgi_app(
     *,
     authorization_server: Mapping[str, Handler] | None = None,
     clock: Callable[[], float] = time.time,
+    server: PermissionAwareServer | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
@@ -287,9 +291,15 @@ def build_asgi_app(
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
+    `server`: the MCP server to serve, when the composition root adds opt-in example tools
+    (the on-behalf-of example), built with `settings.refused_callers`; by default
+    `mcp_tools.build_server(refusals=settings.refused_callers)`.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server(refusals=settings.refused_callers)
+    server = server or mcp_tools.build_server(refusals=settings.refused_callers)
+    if server.refusals != settings.refused_callers:
+        # A wiring bug, not a setting: the composition root built the server without MCP_REFUSED_CALLERS.
+        raise RuntimeError("the MCP server was built with other caller refusals than the settings'")
     sdk = stateless_app(server)
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:

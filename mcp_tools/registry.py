@@ -21,6 +21,8 @@ class ToolSpec:
     permission: str | None
     read_only: bool = True
     idempotent: bool = True
+    #: The tool reaches beyond this server (a downstream API), MCP's `openWorldHint`.
+    open_world: bool = False
 
 
 def tool(*, title: str, permission: str | None, read_only: bool = True, idempotent: bool = True) -> Callable[[F], F]:

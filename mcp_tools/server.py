@@ -9,9 +9,10 @@ kind, so unlike a missing permission it is never something to step up to.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
@@ -48,25 +49,30 @@ def _allowed(spec: ToolSpec) -> bool:
 class PermissionAwareServer(MCPServer):
     """Filters `tools/list` per caller and re-checks permissions and caller kinds before any tool runs."""
 
-    def __init__(self, *args: Any, refusals: CallerRefusals = NO_REFUSALS, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, refusals: CallerRefusals = NO_REFUSALS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.specs = {spec.name: spec for spec in specs}
         self.refusals = refusals
-        #: The name of every tool served, in declaration order (build_server sets it).
-        self.tool_names: tuple[str, ...] = ()
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        """The name of every tool served, in declaration order."""
+        return tuple(self.specs)
 
     def _refused(self, spec: ToolSpec) -> bool:
         principal = current_principal.get()
         return principal is not None and self.refusals.refuses(principal.kind, spec.name)
 
     async def list_tools(self) -> list[Tool]:
+        specs = self.specs
         return [
             tool
             for tool in await super().list_tools()
-            if tool.name in _BY_NAME and not self._refused(_BY_NAME[tool.name]) and _allowed(_BY_NAME[tool.name])
+            if tool.name in specs and not self._refused(specs[tool.name]) and _allowed(specs[tool.name])
         ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        spec = _BY_NAME.get(name)
+        spec = self.specs.get(name)
         # The edge answers 403 before we get here; these guard any path around it.
         if spec is not None and self._refused(spec):
             raise ToolError(f"This server does not accept this kind of caller for {name}")
@@ -80,12 +86,19 @@ def tool_names() -> tuple[str, ...]:
     return tuple(spec.name for spec in SPECS)
 
 
-def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> PermissionAwareServer:
-    """An MCP server with every tool registered; `refusals`: caller kinds refused tools (MCP_REFUSED_CALLERS).
+def build_server(
+    examples: Sequence[ToolSpec] = (),
+    *,
+    request_state_security: RequestStateSecurity | None = None,
+    refusals: CallerRefusals = NO_REFUSALS,
+) -> PermissionAwareServer:
+    """An MCP server with every tool registered, and the opt-in `examples` after them.
 
-    Raises ConfigError when `refusals` names a tool the server does not have.
+    `request_state_security` seals the 2026-07-28 `requestState` of tools that ask the client
+    for input (the on-behalf-of example); None keeps the SDK's default. `refusals`: the caller
+    kinds refused tools (MCP_REFUSED_CALLERS); a ConfigError when they name a tool not served.
     """
-    specs = SPECS
+    specs = (*SPECS, *examples)
     unknown = refusals.unknown_tools(spec.name for spec in specs)
     if unknown:
         raise ConfigError(unknown)
@@ -95,7 +108,9 @@ def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> PermissionAwareSe
     logging.getLogger("mcp").setLevel(logging.WARNING)
     server = new_server(
         PermissionAwareServer,
+        specs=specs,
         refusals=refusals,
+        request_state_security=request_state_security,
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
     )
@@ -109,8 +124,7 @@ def build_server(*, refusals: CallerRefusals = NO_REFUSALS) -> PermissionAwareSe
                 read_only_hint=spec.read_only,
                 idempotent_hint=spec.idempotent,
                 destructive_hint=False,
-                open_world_hint=False,
+                open_world_hint=spec.open_world,
             ),
         )
-    server.tool_names = tuple(spec.name for spec in specs)
     return server
