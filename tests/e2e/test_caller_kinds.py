@@ -1,6 +1,7 @@
 """Each caller kind end to end: tokens from the development identity provider (client credentials, the
-code flow, and minted as Entra mints an agent user's), through `uvicorn function_app:asgi_app` with the
-official MCP client and raw HTTP, and through the Functions function object.
+code flow, and minted for the agent's user account, whose grant the provider does not serve), through `uvicorn function_app:asgi_app` with the
+official MCP clients (Python, and TypeScript v2 on both wires) and raw HTTP, and through the
+Functions function object.
 
 The server refuses autonomous agents `subtract` and agents' user accounts every tool
 (MCP_REFUSED_CALLERS), so each refusal, its 403 and `tools/list`'s agreement are seen on the wire.
@@ -23,6 +24,7 @@ from auth import JwksCache, Settings
 from devidp import DevIdentityProvider, defaults
 from edge import build_asgi_app
 from tests.devidp.flows import get_code, pkce_pair, redeem
+from tests.e2e.test_node_clients import _typescript_v2_client
 from tests.support import MCP_HEADERS, REPO, FunctionHost, body_json, call_tool, list_tools, mcp_client, uvicorn_server
 
 REFUSED = "autonomous_agent:subtract,agent_user_account"
@@ -131,6 +133,21 @@ def test_the_official_client_sees_its_kind_its_tools_and_the_parent_app(
     assert tools == LISTED[kind]
     assert _without_subject(me, expected) == expected
     assert (added.is_error, added.structured_content) == (False, {"result": 5})
+
+
+@pytest.mark.parametrize("mode, wire", [("legacy", "2025-11-25"), ("pin", "2026-07-28")])
+def test_the_official_typescript_client_agrees_for_an_autonomous_agent(
+    server: Any, tokens: dict[str, str], mode: str, wire: str
+):
+    answer = _typescript_v2_client(f"{server.url}/mcp", tokens["autonomous_agent"], mode)
+
+    assert answer == {
+        "protocolVersion": wire,
+        "tools": ["add", "get_me"],
+        "isError": False,
+        "structuredContent": {"result": 5},
+        "text": ["5"],
+    }
 
 
 def _post(server: Any, token: str, message: dict[str, Any]) -> httpx.Response:
