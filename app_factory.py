@@ -20,9 +20,8 @@ from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
-
     from front.settings import FrontSettings
+    from mcp_tools import PermissionAwareServer
     from obo.settings import OboSettings
     from telemetry.record import Telemetry
 
@@ -47,12 +46,12 @@ def build_app(
     `telemetry` (telemetry.setup.configure's, when telemetry is on) reaches the edge and, as a
     middleware, the MCP server.
     """
-    server: MCPServer | None = None
+    server: PermissionAwareServer | None = None
     if obo_settings is not None:
         from obo.server import build_example_server
 
         middleware = [telemetry.middleware()] if telemetry is not None else []
-        server = build_example_server(obo_settings, clock=clock, middleware=middleware)
+        server = build_example_server(obo_settings, clock=clock, refusals=settings.refused_callers, middleware=middleware)
     if front_settings is None:
         return build_asgi_app(settings, keys, clock=clock, server=server, telemetry=telemetry)
     from front.routes import build_front, front_routes

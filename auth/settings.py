@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .refusals import NO_REFUSALS, REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
+
 __all__ = [
     "CONSUMERS_TENANT_ID",
     "ConfigError",
@@ -99,6 +101,8 @@ class Settings:
     allowed_tenants: frozenset[str] | None = None
     #: OAUTH_ALLOWED_TENANTS contains `*`.
     any_tenant: bool = False
+    #: MCP_REFUSED_CALLERS: caller kinds refused every tool or one tool (auth.refusals).
+    refused_callers: CallerRefusals = NO_REFUSALS
 
     @property
     def app_id_uri(self) -> str | None:
@@ -174,6 +178,7 @@ class Settings:
             # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
             _check_token_chars("MCP_PUBLIC_URL", public_url, _NOT_QUOTABLE, problems)
         allowed_origins = _allowed_origins(env.value("MCP_ALLOWED_ORIGINS"), problems)
+        refused_callers = read_refusals(env.value(REFUSED_CALLERS_SETTING), problems)
         if problems or issuer is None or audience is None or jwks_uri is None:
             raise ConfigError(problems)
 
@@ -201,6 +206,7 @@ class Settings:
             v1_issuer_base=family.v1_issuer_base,
             allowed_tenants=allowed_tenants,
             any_tenant=any_tenant,
+            refused_callers=refused_callers,
         )
 
 

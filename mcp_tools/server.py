@@ -1,4 +1,10 @@
-"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call."""
+"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call.
+
+Two things decide whether a caller may call a tool: the permission its token grants, and whether
+the operator refuses its caller kind that tool (MCP_REFUSED_CALLERS, auth.refusals). A refused
+tool is left out of `tools/list` in every listing mode: no token the caller could get changes its
+kind, so unlike a missing permission it is never something to step up to.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,15 @@ from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
-from auth import current_principal
+from auth import ConfigError, current_principal
+from auth.refusals import NO_REFUSALS, CallerRefusals
 from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
 from .registry import ToolSpec, spec_of
 
-__all__ = ["SPECS", "build_server", "permission_for", "permissions"]
+__all__ = ["SPECS", "PermissionAwareServer", "build_server", "permission_for", "permissions", "tool_names"]
 
 SPECS: tuple[ToolSpec, ...] = (spec_of(add), spec_of(subtract), spec_of(get_me))
 _BY_NAME = {spec.name: spec for spec in SPECS}
@@ -41,44 +48,71 @@ def _allowed(spec: ToolSpec) -> bool:
 
 
 class PermissionAwareServer(MCPServer):
-    """Filters `tools/list` per caller and re-checks permissions before any tool runs."""
+    """Filters `tools/list` per caller and re-checks permissions and caller kinds before any tool runs."""
 
-    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, **kwargs: Any) -> None:
+    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, refusals: CallerRefusals = NO_REFUSALS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.specs = {spec.name: spec for spec in specs}
+        self.refusals = refusals
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        """The name of every tool served, in declaration order."""
+        return tuple(self.specs)
+
+    def _refused(self, spec: ToolSpec) -> bool:
+        principal = current_principal.get()
+        return principal is not None and self.refusals.refuses(principal.kind, spec.name)
 
     async def list_tools(self) -> list[Tool]:
         specs = self.specs
-        return [tool for tool in await super().list_tools() if tool.name in specs and _allowed(specs[tool.name])]
+        return [
+            tool
+            for tool in await super().list_tools()
+            if tool.name in specs and not self._refused(specs[tool.name]) and _allowed(specs[tool.name])
+        ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         spec = self.specs.get(name)
+        # The edge answers 403 before we get here; these guard any path around it.
+        if spec is not None and self._refused(spec):
+            raise ToolError(f"This server does not accept this kind of caller for {name}")
         if spec is not None and not _allowed(spec):
-            # The edge answers 403 before we get here; this guards any path around it.
             raise ToolError(f"Permission {spec.permission} is required to call {name}")
         return await super().call_tool(name, arguments, context)
+
+
+def tool_names() -> tuple[str, ...]:
+    """The name of every tool the default server serves, in declaration order."""
+    return tuple(spec.name for spec in SPECS)
 
 
 def build_server(
     examples: Sequence[ToolSpec] = (),
     *,
     request_state_security: RequestStateSecurity | None = None,
+    refusals: CallerRefusals = NO_REFUSALS,
     middleware: Sequence[ServerMiddleware[Any]] = (),
-) -> MCPServer:
+) -> PermissionAwareServer:
     """An MCP server with every tool registered, and the opt-in `examples` after them.
 
     `request_state_security` seals the 2026-07-28 `requestState` of tools that ask the client
-    for input (the on-behalf-of example); None keeps the SDK's default. `middleware` runs inside
-    the SDK's own (telemetry's, when it is on).
+    for input (the on-behalf-of example); None keeps the SDK's default. `refusals`: the caller
+    kinds refused tools (MCP_REFUSED_CALLERS); a ConfigError when they name a tool not served.
+    `middleware` runs inside the SDK's own (telemetry's, when it is on).
     """
+    specs = (*SPECS, *examples)
+    unknown = refusals.unknown_tools(spec.name for spec in specs)
+    if unknown:
+        raise ConfigError(unknown)
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    specs = (*SPECS, *examples)
     server = new_server(
         PermissionAwareServer,
         specs=specs,
+        refusals=refusals,
         request_state_security=request_state_security,
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",

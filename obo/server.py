@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mcp.server.context import ServerMiddleware
-from mcp.server.mcpserver import MCPServer
 
 import mcp_tools
+from auth.refusals import NO_REFUSALS, CallerRefusals
 from mcp_tools.registry import ToolSpec
 
 from .exchange import OnBehalfOf
@@ -38,14 +38,18 @@ def build_example_server(
     exchange: OnBehalfOf | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    refusals: CallerRefusals = NO_REFUSALS,
     middleware: Sequence[ServerMiddleware[Any]] = (),
-) -> MCPServer:
+) -> mcp_tools.PermissionAwareServer:
     """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS.
 
     `clock` judges the token cache's expiries (the composition root's clock); `exchange` lets a
-    test keep hold of the cache.
+    test keep hold of the cache; `refusals` are MCP_REFUSED_CALLERS (auth.refusals).
     """
     exchange = exchange or OnBehalfOf(settings, clock=clock)
     return mcp_tools.build_server(
-        (profile_spec(exchange),), request_state_security=request_state_security(settings.state_keys), middleware=middleware
+        (profile_spec(exchange),),
+        request_state_security=request_state_security(settings.state_keys),
+        refusals=refusals,
+        middleware=middleware,
     )
