@@ -39,9 +39,10 @@ USER_ID: Final = "user.id"
 # --- authorization at the resource server (this app's own, in the conventions' style) ---------
 AUTH_OUTCOME: Final = "mcp.auth.outcome"  # "allowed" | "refused"
 AUTH_REASON: Final = "mcp.auth.reason"  # the reason code of the log line, on refusal only
-AUTH_CALLER_KIND: Final = "mcp.auth.caller.kind"  # "user" | "app"
+AUTH_CALLER_KIND: Final = "mcp.auth.caller.kind"  # auth.callers.CallerKind: "user", "app" or an agent kind
 AUTH_TENANT_ID: Final = "mcp.auth.tenant.id"  # `tid`
 AUTH_CLIENT_ID: Final = "mcp.auth.client.id"  # `azp` / `appid` / `client_id`: an application, not a person
+AUTH_PARENT_APP_ID: Final = "mcp.auth.client.parent_id"  # an agent's parent application (`xms_par_app_azp`)
 CORRELATION_ID: Final = "mcp.correlation_id"  # the x-correlation-id the log lines carry
 JWKS_OUTCOME: Final = "mcp.auth.jwks.outcome"  # "ok" or the failure's reason code
 JWKS_TRIGGER: Final = "mcp.auth.jwks.trigger"  # "request" (a key miss) | "background"

@@ -201,6 +201,8 @@ class ObservedRequest:
             attributes[names.AUTH_TENANT_ID] = principal.tenant_id
         if principal.client_id is not None:
             attributes[names.AUTH_CLIENT_ID] = principal.client_id
+        if principal.parent_app_id is not None:
+            attributes[names.AUTH_PARENT_APP_ID] = principal.parent_app_id
         if self._telemetry.record_user_id and principal.object_id is not None:
             attributes[names.USER_ID] = principal.object_id
 

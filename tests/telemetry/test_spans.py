@@ -14,6 +14,7 @@ from tests.support import (
     TENANT_ID,
     FunctionHost,
     SigningKey,
+    app_claims,
     call_tool,
     mint,
     user_claims,
@@ -182,3 +183,20 @@ def test_other_routes_get_a_span_and_unknown_paths_no_route(path_host: FunctionH
         ("GET", None, 404),
     ]
     assert rec.metric("mcp.server.operation.duration") == {}
+
+
+def test_an_autonomous_agent_is_recorded_with_its_kind_and_parent_application(path_host: FunctionHost, signing_key: SigningKey, rec: Recording):
+    parent = "00000000-0000-4000-9000-000000000003"
+    agent = mint(signing_key, app_claims(azp="00000000-0000-4000-8000-000000000003", xms_act_fct="11", xms_sub_fct="11", xms_par_app_azp=parent))
+
+    response = path_host.mcp(agent, call_tool("add", {"a": 2, "b": 3}))
+
+    assert response.status_code == 200
+    edge = by_name(rec.spans())["POST /mcp"]
+    assert {k: v for k, v in edge.attributes.items() if k.startswith("mcp.auth.")} == {
+        "mcp.auth.outcome": "allowed",
+        "mcp.auth.caller.kind": "autonomous_agent",
+        "mcp.auth.tenant.id": TENANT_ID,
+        "mcp.auth.client.id": "00000000-0000-4000-8000-000000000003",
+        "mcp.auth.client.parent_id": parent,
+    }
