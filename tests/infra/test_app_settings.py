@@ -1,21 +1,28 @@
 """The app settings the template sets and those the code reads agree, name by name.
 
 The code's names are not listed here: they are recorded by handing Settings.from_env,
-FrontSettings.from_env and TelemetrySettings.from_env a Mapping that notes every name asked for, under configurations that take
-each path (single tenant, multi-tenant, Okta-like issuer; front on). So a setting added to the code,
-or renamed, fails this test until the template sets it or this file says why it does not.
+FrontSettings.from_env, TelemetrySettings.from_env and OboSettings.from_env a Mapping that notes
+every name asked for, under configurations that take each path (single tenant, multi-tenant,
+Okta-like issuer; front on; the on-behalf-of example on). So a setting added to the code, or
+renamed, fails this test until the template sets it or this file says why it does not. A scan of
+the product code's source is the floor under the recording: every name it reads from the
+environment by a literal must be one the recording saw, or one PROCESS explains.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auth import ConfigError, Settings
 from front.settings import FrontSettings
+from obo.settings import OboSettings
 from telemetry.settings import TelemetrySettings
+from tests.support import REPO
 
 #: The platform's own settings, which the code never reads (infra/modules/app-settings.bicep says why each).
 PLATFORM = frozenset({
@@ -30,7 +37,6 @@ PLATFORM = frozenset({
 UNSET = {
     "OAUTH_SCOPE_PREFIX": "the default, {first App ID URI}/, is right for Entra",
     "OAUTH_METADATA_URL": "the default, {issuer}/.well-known/openid-configuration, is Entra's",
-    "MCP_REFUSED_CALLERS": "unset refuses no caller kind: a policy an operator adds as an app setting (docs/downstream.md)",
     "OAUTH_FRONT_CLIENT_SECRET": "the front authenticates with the managed identity's federated credential: no secret",
     "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": "derived from the Entra v2.0 issuer",
     "OAUTH_FRONT_TOKEN_ENDPOINT": "derived from the Entra v2.0 issuer",
@@ -44,8 +50,29 @@ UNSET = {
     "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "as OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_SDK_DISABLED": "telemetry stays on wherever Application Insights is attached",
     "MCP_TELEMETRY_CONSOLE": "local development only (devserver.py --telemetry)",
-    "MCP_TELEMETRY_RECORD_USER_ID": "off by default: a person's oid is personal data (docs/operations.md); an operator opts in",
+    # OboSettings.from_env (obo/settings.py): the on-behalf-of example is off in the template. Turning
+    # it on takes steps the template does not take (docs/downstream.md): a federated credential on the
+    # API's registration, a Web redirect URI of the operator's own page, consent to the downstream API.
+    "OBO_EXAMPLE": "the on-behalf-of example is off: docs/downstream.md's steps turn it on",
+    "OBO_CLIENT_ID": "as OBO_EXAMPLE; its default, OAUTH_AUDIENCE, is the API's client id",
+    "OBO_CLIENT_SECRET": "as OBO_EXAMPLE; on Azure the managed identity's federated credential replaces a secret",
+    "OBO_MANAGED_IDENTITY_CLIENT_ID": "as OBO_EXAMPLE",
+    "OBO_AUTHORITY": "as OBO_EXAMPLE; derived from the Entra v2.0 issuer",
+    "OBO_SCOPES": "as OBO_EXAMPLE; the default is Microsoft Graph's User.Read",
+    "OBO_API_URL": "as OBO_EXAMPLE; the default is Microsoft Graph's /me",
+    "OBO_REDIRECT_URI": "as OBO_EXAMPLE; a page of the operator's own, registered on the API",
+    "OBO_STATE_KEYS": "as OBO_EXAMPLE",
+    "OBO_ASSERTION_AUDIENCE": "as OBO_EXAMPLE; the public cloud's default",
 }
+#: Read by the code from the process's environment, never an app setting of the template's.
+PROCESS = {
+    "WEBSITE_INSTANCE_ID": "set by the App Service platform on every instance: how obo/settings.py tells Azure from a laptop",
+    "REQUESTS_CA_BUNDLE": "auth/fetch.py: a proxy's CA bundle on a developer's machine; Azure's trust store needs none",
+    "CURL_CA_BUNDLE": "as REQUESTS_CA_BUNDLE",
+}
+#: The product code whose environment reads the scan checks (local tools such as devserver.py,
+#: devidp/ and doctor/ never run on Azure).
+PRODUCT = ("function_app.py", "app_factory.py", "auth", "edge", "front", "mcp_tools", "obo", "telemetry")
 #: Flex Consumption takes the runtime from functionAppConfig and refuses these as app settings.
 REFUSED_ON_FLEX = frozenset({"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"})
 
@@ -95,6 +122,10 @@ def names_read(values: dict[str, str]) -> set[str]:
         TelemetrySettings.from_env(environ)
     except ConfigError:
         pass
+    try:
+        OboSettings.from_env(environ, settings)
+    except ConfigError:
+        pass
     return environ.asked
 
 
@@ -110,7 +141,40 @@ def code_names() -> set[str]:
         "OAUTH_ALLOWED_TENANTS": TENANT,
     }
     other_issuer = entra | {"OAUTH_ISSUER": "https://example.okta.com/oauth2/default", "OAUTH_JWKS_URI": "https://example.okta.com/oauth2/default/v1/keys"}
-    return names_read({}) | names_read({"OAUTH_FRONT": "on"}) | names_read(entra) | names_read(multi_tenant) | names_read(other_issuer)
+    # A secret is what makes obo/settings.py ask whether it runs on Azure.
+    obo = entra | {"OBO_EXAMPLE": "on", "OBO_CLIENT_SECRET": "local-secret"}
+    configurations = ({}, {"OAUTH_FRONT": "on"}, entra, multi_tenant, other_issuer, obo)
+    return set().union(*(names_read(values) for values in configurations))
+
+
+def _literal_environment_reads(tree: ast.AST) -> set[str]:
+    """Names read by `environ.get("X")`, `environ["X"]`, `os.getenv("X")` or `f(environ, "X", ...)`."""
+    def is_environ(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "environ") or (isinstance(node, ast.Attribute) and node.attr == "environ")
+
+    def literal(node: ast.AST) -> str | None:
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and is_environ(node.value) and literal(node.slice):
+            found.add(str(literal(node.slice)))
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        function = node.func
+        if isinstance(function, ast.Attribute) and function.attr in ("get", "getenv") and (is_environ(function.value) or function.attr == "getenv"):
+            if literal(node.args[0]):
+                found.add(str(literal(node.args[0])))
+        elif any(is_environ(argument) for argument in node.args):
+            found.update(str(literal(argument)) for argument in node.args if literal(argument))
+    return found
+
+
+def product_environment_reads() -> set[str]:
+    root = Path(REPO)
+    files = [root / name for name in PRODUCT if name.endswith(".py")]
+    files += [path for name in PRODUCT if not name.endswith(".py") for path in sorted((root / name).rglob("*.py"))]
+    return set().union(*(_literal_environment_reads(ast.parse(path.read_text(encoding="utf-8"))) for path in files))
 
 
 def template_settings(trees: dict[str, Any]) -> dict[str, Any]:
@@ -131,13 +195,34 @@ def test_the_recording_sees_what_the_code_reads() -> None:
     assert {"OAUTH_ISSUER", "OAUTH_AUDIENCE", "OAUTH_JWKS_URI", "MCP_PUBLIC_URL", "OAUTH_FRONT", "OAUTH_FRONT_SEALING_KEYS"} <= code_names()
 
 
+def test_the_recording_sees_every_name_the_product_code_reads_by_literal() -> None:
+    read = product_environment_reads()
+    # The floor is real: the direct reads of function_app.py and the helpers' reads are in it.
+    assert {"OAUTH_FRONT", "OBO_EXAMPLE", "OBO_STATE_KEYS", "MCP_TELEMETRY_RECORD_USER_ID", "REQUESTS_CA_BUNDLE"} <= read
+    assert read - code_names() - set(PROCESS) == set(), "read from the environment, but by no from_env this file records"
+    assert set(PROCESS) <= read | code_names(), "PROCESS explains a name the code no longer reads"
+
+
+def test_the_scan_sees_each_way_of_reading_the_environment() -> None:
+    source = (
+        "import os\n"
+        "a = os.environ.get('A', '')\n"
+        "b = os.environ['B']\n"
+        "c = os.getenv('C')\n"
+        "def f(environ):\n"
+        "    return environ.get('D'), _value(environ, 'E'), other.get('NOT_ENV')\n"
+    )
+    assert _literal_environment_reads(ast.parse(source)) == {"A", "B", "C", "D", "E"}
+
+
 def test_template_sets_exactly_what_the_code_reads(bicep_trees: dict[str, Any]) -> None:
     template = set(template_settings(bicep_trees))
     code = code_names()
     assert template - PLATFORM - code == set(), "set by the template, read by no code"
-    assert code - template - set(UNSET) == set(), "read by the code, neither set by the template nor explained in UNSET"
+    assert code - template - set(UNSET) - set(PROCESS) == set(), "read by the code, neither set by the template nor explained in UNSET"
     assert set(UNSET) <= code, "UNSET explains a setting the code no longer reads"
     assert set(UNSET) & template == set(), "UNSET names a setting the template sets"
+    assert set(PROCESS) & template == set(), "PROCESS names a setting the template sets"
     assert PLATFORM <= template
     assert PLATFORM & code == set()
 
@@ -162,7 +247,7 @@ def test_a_setting_the_code_starts_reading_is_noticed(bicep_trees: dict[str, Any
         return original(environ)
 
     monkeypatch.setattr(Settings, "from_env", reads_one_more)
-    assert code_names() - set(template_settings(bicep_trees)) - set(UNSET) == {"OAUTH_NEW_SETTING"}
+    assert code_names() - set(template_settings(bicep_trees)) - set(UNSET) - set(PROCESS) == {"OAUTH_NEW_SETTING"}
 
 
 # --- The values: the environment the template gives the app starts it. ---
@@ -172,7 +257,9 @@ FRONT = "12121212-3434-5656-7878-909090909090"
 HOST = "func-mcp-abcdefghijklm.azurewebsites.net"
 
 
-def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: bool) -> dict[str, str]:
+def template_environment(
+    trees: dict[str, Any], *, allowed_tenants: str, front: bool, refused_callers: str = "", record_user_id: bool = False
+) -> dict[str, str]:
     """The app's environment as the template sets it, a Key Vault reference resolved as the platform does."""
     from cryptography.fernet import Fernet
 
@@ -192,6 +279,8 @@ def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: 
         "mcpUrl": f"https://{HOST}/mcp",
         "allowedTenants": allowed_tenants,
         "allowedOrigins": "",
+        "refusedCallers": refused_callers,
+        "recordUserId": record_user_id,
         "enableOAuthFront": front,
         "frontAppId": FRONT if front else "",
     }
@@ -218,6 +307,8 @@ def test_the_template_single_tenant_settings_start_the_app(bicep_trees: dict[str
     assert settings.scope_string("calculator.add") == f"https://{HOST}/mcp/calculator.add"
     assert settings.public_url == f"https://{HOST}/mcp"
     assert settings.allowed_tenants is None
+    assert not settings.refused_callers  # refusedCallers empty: no caller kind refused
+    assert OboSettings.from_env(environ, settings) is None  # the on-behalf-of example stays off
     front = FrontSettings.from_env(environ, settings)
     assert front is not None
     assert (front.client_id, front.managed_identity, front.client_secret) == (FRONT, IDENTITY, None)
@@ -234,3 +325,23 @@ def test_the_template_multi_tenant_settings_start_the_app_without_the_front(bice
     assert (settings.allowed_tenants, settings.any_tenant) == (frozenset({TENANT}), True)
     assert settings.scope_string("calculator.add") == f"api://{CLIENT}/calculator.add"
     assert FrontSettings.from_env(environ, settings) is None
+
+
+def test_the_operators_choices_reach_the_app(bicep_trees: dict[str, Any]) -> None:
+    """refusedCallers and recordUserId become the settings the code reads, and it applies them."""
+    environ = template_environment(
+        bicep_trees, allowed_tenants="", front=False, refused_callers="autonomous_agent:subtract,agent_user_account", record_user_id=True
+    )
+    assert (environ["MCP_REFUSED_CALLERS"], environ["MCP_TELEMETRY_RECORD_USER_ID"]) == ("autonomous_agent:subtract,agent_user_account", "on")
+    settings = Settings.from_env(environ)
+    assert settings.refused_callers.refuses("autonomous_agent", "subtract")
+    assert not settings.refused_callers.refuses("autonomous_agent", "add")
+    assert settings.refused_callers.refuses("agent_user_account", "add")
+    assert TelemetrySettings.from_env(environ).record_user_id is True
+
+
+def test_the_template_leaves_both_choices_off_by_default(bicep_trees: dict[str, Any]) -> None:
+    main = bicep_trees["infra/main.bicep"]["parameters"]
+    assert (main["refusedCallers"]["default"], main["recordUserId"]["default"]) == ("", False)
+    environ = template_environment(bicep_trees, allowed_tenants="", front=False)
+    assert "MCP_REFUSED_CALLERS" not in environ and "MCP_TELEMETRY_RECORD_USER_ID" not in environ  # empty: not set
