@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from web.place import Resource
 
 from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
+from .binding import bind_to_browser, browser_holds, release
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
@@ -37,6 +38,11 @@ from .sealing import SealError, fingerprint
 
 __all__ = ["authorize", "callback"]
 
+#: What the person reads when the callback comes to a browser that did not approve (or comes again).
+NOT_THIS_BROWSER = (
+    "This sign-in was not approved in this browser, or it was already finished. Nothing was sent to any app. "
+    "If someone sent you this link, close this page. If you were signing in, start again from your app"
+)
 #: RFC 6749 §4.1.2: codes are short lived; the front's is a minute at most.
 CODE_SECONDS = 60
 #: The person has this long to read the page and sign in upstream.
@@ -148,9 +154,12 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
 
 
 def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction, *, status: int) -> Response:
-    """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`."""
+    """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`,
+    bound to this browser by a cookie set on the same answer (front/binding.py)."""
     verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43-128 unreserved characters
+    response = RedirectResponse("", status_code=status, headers=NO_STORE)
     upstream_state = UpstreamState(
+        browser_binding=bind_to_browser(response, TRANSACTION_SECONDS),
         client_fingerprint=transaction.client_fingerprint,
         redirect_uri=transaction.redirect_uri,
         client_state=transaction.client_state,
@@ -166,7 +175,8 @@ def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction,
         state=state,
         code_challenge=create_s256_code_challenge(verifier),
     )
-    return RedirectResponse(url, status_code=status, headers=NO_STORE)
+    response.headers["location"] = url
+    return response
 
 
 def _form_fields(body: bytes) -> dict[str, str]:
@@ -190,8 +200,18 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
             transaction = front.sealer.open_value(UpstreamState, single(params, "state"))
         except SealError as exc:
             raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
+        if not browser_holds(request, transaction.browser_binding):
+            # RFC 9700 §2.1.1, §4.2.4: finish only in the browser that approved, and only once.
+            # A page, not a redirect: the client's redirect URI may be the one who sent the link.
+            raise ConsentRefused(NOT_THIS_BROWSER, reason="not_this_browser")
     except FrontError as error:
         return refusal_page("callback", error, correlation_id)
+    response = _callback_answer(front, place, transaction, params, correlation_id)
+    release(response, transaction.browser_binding)
+    return response
+
+
+def _callback_answer(front: Front, place: Resource, transaction: UpstreamState, params: list[tuple[str, str]], correlation_id: str) -> Response:
     try:
         upstream_error = single(params, "error")
         if upstream_error is not None:

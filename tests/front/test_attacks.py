@@ -446,20 +446,21 @@ def test_the_front_signs_in_with_a_client_secret_too(front_stack: FrontStack) ->
     assert tokens["scope"] == front_stack.idp.scope("calculator.add")
 
 
-def upstream_state(front_stack: FrontStack, client_id: str) -> str:
-    """Approve the front's consent and stop before the identity provider: the sealed `state` it was sent."""
-    browser = Browser()
+def upstream_state(front_stack: FrontStack, client_id: str, browser: Browser | None = None) -> tuple[Browser, str]:
+    """Approve the front's consent and stop before the identity provider: the browser, and the sealed `state` it was sent."""
+    browser = browser or Browser()
     page = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
     form = read_form(page.text)
     approved = browser.request("POST", form.action, data={**form.fields, "decision": "approve"})
     assert approved.status_code == 303
-    return remember_sealed(query_of(approved.headers["location"])["state"])
+    return browser, remember_sealed(query_of(approved.headers["location"])["state"])
 
 
 def test_a_forged_upstream_error_cannot_write_into_the_log(front_stack: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
-    state = upstream_state(front_stack, client_id)
+    browser, state = upstream_state(front_stack, client_id)
 
-    response = httpx.get(
+    response = browser.request(
+        "GET",
         f"{front_stack.origin}/oauth/callback",
         params={"state": state, "error": "x\nfront INFO forged line", "error_description": "AADSTS0: \"quoted\"\r\nline"},
     )
@@ -476,9 +477,9 @@ def test_an_upstream_error_code_ending_in_a_newline_is_not_taken_as_plain(
     front_stack: FrontStack, client_id: str, suite_log: SuiteLog
 ) -> None:
     # `^[a-z_]+$` matches "access_denied\n" (`$` matches before a final newline): the code must fullmatch.
-    state = upstream_state(front_stack, client_id)
+    browser, state = upstream_state(front_stack, client_id)
 
-    response = httpx.get(f"{front_stack.origin}/oauth/callback", params={"state": state, "error": "access_denied\n"})
+    response = browser.request("GET", f"{front_stack.origin}/oauth/callback", params={"state": state, "error": "access_denied\n"})
 
     assert response.status_code == 302
     assert query_of(response.headers["location"]) == {
