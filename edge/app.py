@@ -254,7 +254,7 @@ def build_asgi_app(
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server()
+    server = mcp_tools.build_server(list_every_tool=settings.tools_listed == "all")
     # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
     # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
     # page cannot attach, and the edge validates Origin itself.

@@ -1,4 +1,18 @@
-"""The MCP server: the SDK's MCPServer with each caller seeing only the tools it may call."""
+"""The MCP server: the SDK's MCPServer, listing each caller the tools it may call (or every tool), and
+re-checking each tool's permission before it runs.
+
+What `tools/list` shows is a deployment's choice (MCP_TOOLS_LISTED):
+- `callable` (the default): only the tools this caller's token may call. Least disclosure: an app or a
+  person never learns of a tool outside its grant, and an AI host is never offered a tool that can only
+  fail. An application token (client credentials, `roles`) cannot step up at all: its roles change
+  only when an admin assigns them, so for it a listed-but-forbidden tool is only a 403.
+- `all`: every tool. A `tools/call` outside the grant then meets the edge's 403 `insufficient_scope`
+  naming the missing scope, and a client that implements the MCP authorization spec's scope challenge
+  ("Scope Challenge Handling", "Step-Up Authorization Flow", 2025-11-25) signs in again for it. Clients
+  and AI hosts that call only what `tools/list` showed them need this to ever meet that 403: a grant
+  made before a permission existed (a sealed refresh token keeps its scope list) otherwise never widens.
+The MCP tools spec ("Listing Tools") leaves the list to the server; the 403 is the same either way.
+"""
 
 from __future__ import annotations
 
@@ -38,10 +52,18 @@ def _allowed(spec: ToolSpec) -> bool:
 
 
 class PermissionAwareServer(MCPServer):
-    """Filters `tools/list` per caller and re-checks permissions before any tool runs."""
+    """Filters `tools/list` per caller (unless `list_every_tool`) and re-checks permissions before any tool runs."""
+
+    def __init__(self, *args: Any, list_every_tool: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.list_every_tool = list_every_tool
 
     async def list_tools(self) -> list[Tool]:
-        return [tool for tool in await super().list_tools() if tool.name in _BY_NAME and _allowed(_BY_NAME[tool.name])]
+        return [
+            tool
+            for tool in await super().list_tools()
+            if tool.name in _BY_NAME and (self.list_every_tool or _allowed(_BY_NAME[tool.name]))
+        ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         spec = _BY_NAME.get(name)
@@ -51,8 +73,8 @@ class PermissionAwareServer(MCPServer):
         return await super().call_tool(name, arguments, context)
 
 
-def build_server() -> MCPServer:
-    """An MCP server with every tool registered."""
+def build_server(*, list_every_tool: bool = False) -> MCPServer:
+    """An MCP server with every tool registered; `list_every_tool`: MCP_TOOLS_LISTED=all (see above)."""
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
@@ -61,6 +83,7 @@ def build_server() -> MCPServer:
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
         log_level="WARNING",
+        list_every_tool=list_every_tool,
     )
     for spec in SPECS:
         server.add_tool(
