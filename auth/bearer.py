@@ -15,7 +15,7 @@ __all__ = ["MAX_AUTHORIZATION_BYTES", "bearer_token"]
 
 MAX_AUTHORIZATION_BYTES = 16 * 1024
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(rb"^[A-Za-z0-9._~+/-]+=*$")
+_B64TOKEN = re.compile(rb"^[A-Za-z0-9._~+/-]+=*\Z")  # `\Z`: `$` also matches before a final newline
 
 
 def bearer_token(values: Sequence[bytes]) -> str:

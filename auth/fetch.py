@@ -58,7 +58,7 @@ def fetch_document(uri: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT
             if response.status != 200:
                 raise FetchError(f"http_{response.status}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:  # "²".isdigit()
                 raise FetchError("too_large")
             body = bytearray()
             while chunk := response.read(16384):

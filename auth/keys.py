@@ -154,13 +154,14 @@ class JwksCache:
 
     def _run_fetch(self, done: threading.Event) -> None:
         parsed: ParsedJwks | None = None
+        unexpected: Exception | None = None
         try:
             parsed = parse_jwks(self._fetch(self.uri))
             reason = None
         except JwksFetchError as exc:
             reason = exc.reason
-        except Exception:  # never let a fetch thread die with the in-flight marker set
-            reason = "jwks_fetch_failed"
+        except Exception as exc:  # never let a fetch thread die with the in-flight marker set
+            reason, unexpected = "jwks_fetch_failed", exc
         newly_skipped: list[SkippedKey] = []
         with self._lock:
             now = self._clock()
@@ -173,7 +174,11 @@ class JwksCache:
                 self._logged_skips = frozenset(parsed.skipped)
             self._in_flight = None
         done.set()
-        if reason is not None:
+        if unexpected is not None:
+            # Not a failed fetch but a bug: with its traceback, so it never passes for an issuer
+            # outage. A JWKS holds public keys only; no token ever reaches this thread.
+            log.error("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys), exc_info=unexpected)
+        elif reason is not None:
             log.warning("jwks fetch failed reason=%s kept_keys=%d", reason, len(self._keys))
         for skip in newly_skipped:
             # The kid is the issuer's text: repr() escapes it and it is cut short; no key material is logged.

@@ -57,8 +57,10 @@ _TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 #: Personal Microsoft accounts ("Access token claims reference: tid"); refused unless listed explicitly.
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # RFC 6750 §3 scope-token characters: printable ASCII except space, double quote and backslash, so
-# every value can sit inside a quoted WWW-Authenticate parameter as it is.
-_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
+# every value can sit inside a quoted WWW-Authenticate parameter as it is (RFC 9110 §5.6.4
+# qdtext, with no quoted-pair needed). `\Z`, not `$`, which also matches before a final newline.
+_TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+\Z')
+_NOT_QUOTABLE = "must not contain spaces, quotes, backslashes or control characters"
 #: What `tools/list` shows a caller (MCP_TOOLS_LISTED); mcp_tools/server.py says why each exists.
 ToolsListed = Literal["callable", "all"]
 
@@ -175,6 +177,9 @@ class Settings:
         scope_prefix = env.value("OAUTH_SCOPE_PREFIX")
         _check_token_chars("OAUTH_SCOPE_PREFIX", scope_prefix, "must not contain spaces", problems)
         public_url = env.url("MCP_PUBLIC_URL", env.value("MCP_PUBLIC_URL"))
+        if public_url is not None and https_url_problem(public_url) is None:
+            # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
+            _check_token_chars("MCP_PUBLIC_URL", public_url, _NOT_QUOTABLE, problems)
         allowed_origins = _allowed_origins(env.value("MCP_ALLOWED_ORIGINS"), problems)
         tools_listed = _tools_listed(env.value("MCP_TOOLS_LISTED"), problems)
         if problems or issuer is None or audience is None or jwks_uri is None:

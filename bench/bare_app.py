@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import azure.functions as func
 from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, StrictFloat, StrictInt
+
+from sdk_app import new_server, stateless_app
 
 Number = StrictInt | StrictFloat
 
@@ -46,17 +47,13 @@ def get_me() -> Identity:
 
 def build_server() -> MCPServer:
     """A bare MCPServer with the product's arithmetic tools, configured like the product."""
-    server = MCPServer(name="calculator", log_level="WARNING")
+    server = new_server(MCPServer, name="calculator")
     server.add_tool(add, name="add", title="Add two numbers")
     server.add_tool(subtract, name="subtract", title="Subtract two numbers")
     server.add_tool(get_me, name="get_me", title="Who am I?")
     return server
 
 
-asgi_app = build_server().streamable_http_app(
-    streamable_http_path="/mcp",
-    stateless_http=True,
-    json_response=True,
-    transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-)
+# Served exactly as the product's SDK app is (sdk_app.stateless_app imports only the SDK).
+asgi_app = stateless_app(build_server()).app
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)

@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mcp_tools
 from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
+from sdk_app import stateless_app
 from web.asgi import BodyTooLarge, ClientGone, Handler, header, header_values, method_not_allowed, read_body, send_json
 from web.place import (
     MCP_PATH,
@@ -31,7 +31,7 @@ from web.place import (
 )
 
 from .challenge import auth_error_answer, challenge_scope
-from .cors import cors_headers, preflight
+from .cors import cors_headers, origin_allowed, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .fastpath import FastPath
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
@@ -45,7 +45,7 @@ log = logging.getLogger("edge")
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_REMEMBERED_RESOURCES = 64
 _MCP_PATHS = frozenset({MCP_PATH, MCP_PATH + "/"})
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # fullmatch: `$` also matches before a final "\n"
 
 
 class Edge:
@@ -111,7 +111,7 @@ class Edge:
 
     async def _mcp(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = header(scope, b"origin")
-        if origin is not None and origin.lower() not in self.settings.allowed_origins:
+        if origin is not None and not origin_allowed(origin, scope, self.settings):
             # MCP transport spec "Security Warning": validate Origin to stop DNS rebinding
             # and cross-site calls from browsers; clients that send none are not browsers.
             await send_json(send, 403, {"error": "origin_not_allowed", "error_description": "Origin not allowed"})
@@ -128,7 +128,8 @@ class Edge:
             await method_not_allowed(send, ("POST",))
             return
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        # RFC 9110 §8.6 Content-Length = 1*DIGIT, ASCII only (str.isdigit also takes "²", which int() refuses).
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(send)
             return
         try:
@@ -216,7 +217,7 @@ class Edge:
 def _correlation_id(scope: Scope) -> str:
     """The Functions invocation id, else a sane client-sent x-request-id, else a fresh one."""
     for candidate in (scope.get("azure_functions.invocation_id"), header(scope, b"x-request-id")):
-        if isinstance(candidate, str) and _CORRELATION_ID.match(candidate):
+        if isinstance(candidate, str) and _CORRELATION_ID.fullmatch(candidate):
             return candidate
     return uuid.uuid4().hex
 
@@ -254,15 +255,8 @@ def build_asgi_app(
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    server = mcp_tools.build_server(list_every_tool=settings.tools_listed == "all")
-    # The SDK's DNS-rebinding guard allows only localhost Host headers and answers 421
-    # to *.azurewebsites.net. Every request here needs a bearer token, which a rebinding
-    # page cannot attach, and the edge validates Origin itself.
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    mcp_app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, stateless_http=True, json_response=True, transport_security=security
-    )
-    fast_path = FastPath(server.session_manager.app, mcp_app, security)
+    sdk = stateless_app(mcp_tools.build_server(list_every_tool=settings.tools_listed == "all"))
+    fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its
         # own RFC 8414 document instead of the issuer's.

@@ -12,8 +12,13 @@ and five memory streams per request, then tears them down: about half of its CPU
   (the JSONRPCDispatcher's exception mapping, the transport's JSON dump);
 - 2026-07-28: the SDK's single-exchange steps, through the public functions it calls
   (`classify_inbound_request`, `find_duplicated_routing_header`,
-  `validate_mcp_param_headers`, `modern_error_data`, `ERROR_CODE_HTTP_STATUS`), skipping
-  only Starlette's router and the SDK's own re-read of the body.
+  `validate_mcp_param_headers`, `handler_exception_to_error_data`, `ERROR_CODE_HTTP_STATUS`),
+  skipping only Starlette's router and the SDK's own re-read of the body. The one step that is
+  not exported, `mcp.server.runner.modern_error_data`, is written out here (`_INTERNAL`): the
+  shared ladder, else -32603 with the SDK's wording.
+
+Whatever fails while answering (a handler's exception with no mapping, an answer json.dumps
+refuses) is -32603 with no exception text, logged as one line with the correlation id.
 
 It takes only what it can answer exactly as the SDK would: a POST whose headers the SDK
 accepts and whose body is a request the SDK would dispatch. Anything else -- notifications,
@@ -31,9 +36,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import pydantic_core
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
-from mcp.server.runner import modern_error_data, serve_one
+from mcp.server.runner import serve_one
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.dispatcher import CallOptions
@@ -54,6 +60,7 @@ from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import (
     DEFAULT_NEGOTIATED_VERSION,
+    INTERNAL_ERROR,
     ErrorData,
     JSONRPCError,
     JSONRPCRequest,
@@ -77,7 +84,26 @@ _HANDSHAKE_TRANSPORT = TransportContext(kind="streamable-http", can_send_request
 _JSON = "application/json"
 _MCP_PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower()
 
+_LISTEN = "subscriptions/listen"
+# The SDK's 2026-07-28 wording for an exception with no mapping (mcp.server.runner.modern_error_data).
+_INTERNAL = {"code": INTERNAL_ERROR, "message": "Internal server error"}
+
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers, in order, of a starlette Response with media_type application/json."""
+    return [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON.encode())]
+
+
+def _loggable(method: Any) -> str:
+    """The client's method name as it may appear in a log line: short printable ASCII, else its repr, cut."""
+    text = str(method)
+    return text if len(text) <= 64 and text.isascii() and text.isprintable() and " " not in text else repr(text)[:66]
+
+
+def _is_request_id(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -143,25 +169,55 @@ class FastPath:
 
         `scope` and `receive` are what the SDK's app would get; the request handed to handlers
         (`ctx.request_context`) is built from them, so it reads the same path and body.
+
+        Any exception while answering becomes the revision's JSON-RPC internal error (-32603,
+        no exception text: JSON-RPC 2.0 §5.1; the 2026-07-28 entry's `_to_jsonrpc_response`
+        says the same), sent through the edge's `send`, so it carries x-correlation-id.
         """
         if not self._ready or not isinstance(message, dict) or "id" not in message or "method" not in message:
             return False
-        request = Request(scope, receive)
-        # Both SDK paths refuse a Content-Type that is not JSON (400) and an Accept without JSON (406).
-        if await self._security.validate_request(request, is_post=True) is not None or not check_accept_headers(request)[0]:
-            return False
-        version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
-        if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
-            reply = await self._handshake(request, message, version or DEFAULT_NEGOTIATED_VERSION)
-        else:
-            reply = await self._single_exchange(request, message)
+        try:
+            reply = await self._reply(scope, receive, message)
+        except Exception as exc:
+            reply = self._internal_error(scope, message, exc)
         if reply is None:
             return False
         status, headers, body = reply
-        log.debug("answered %s (%s) in one step", message["method"], version or "no version header")
+        log.debug("answered %s in one step", message["method"])
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True
+
+    async def _reply(self, scope: Scope, receive: Receive, message: dict[str, Any]) -> Reply | None:
+        request = Request(scope, receive)
+        # Both SDK paths refuse a Content-Type that is not JSON (400) and an Accept without JSON (406).
+        if await self._security.validate_request(request, is_post=True) is not None:
+            return None
+        accepts_json, accepts_sse = check_accept_headers(request)
+        if not accepts_json:
+            return None
+        version = request.headers.get(MCP_PROTOCOL_VERSION_HEADER)
+        if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
+            return await self._handshake(request, message, version or DEFAULT_NEGOTIATED_VERSION)
+        return await self._single_exchange(request, message, accepts_sse)
+
+    def _internal_error(self, scope: Scope, message: dict[str, Any], exc: Exception) -> Reply:
+        """-32603 for `message`, on either wire, logged as one line with the correlation id.
+
+        The traceback goes to DEBUG: a failure a client can cause on every request (an answer
+        json.dumps refuses) must not write a traceback per request at ERROR.
+        """
+        correlation_id = (scope.get("state") or {}).get("correlation_id")
+        log.error(
+            "answer failed method=%s error=%s correlation_id=%s",
+            _loggable(message.get("method")), type(exc).__name__, correlation_id,
+        )
+        log.debug("answer failed correlation_id=%s", correlation_id, exc_info=exc)
+        request_id = message.get("id")
+        error = {"jsonrpc": "2.0", "id": request_id if _is_request_id(request_id) else None, "error": _INTERNAL}
+        # pydantic's serializer writes any int the parser let in, where json.dumps stops at 4,300 digits.
+        body = pydantic_core.to_json(error)
+        return ERROR_CODE_HTTP_STATUS.get(INTERNAL_ERROR, 200), _json_headers(body), body
 
     async def _handshake(self, request: Request, message: dict[str, Any], version: str) -> Reply | None:
         # The transport's own check (415 otherwise) is stricter than the security one.
@@ -185,22 +241,27 @@ class FastPath:
             # ladder, anything else code 0 with its message (the SDK's v1-compatible catch-all).
             error = handler_exception_to_error_data(exc)
             if error is None:
-                log.exception("handler for %r raised", parsed.method)
+                log.info("handler for %r raised %s", parsed.method, type(exc).__name__)
+                log.debug("handler for %r raised", parsed.method, exc_info=exc)
                 error = ErrorData(code=0, message=str(exc))
             reply = JSONRPCError(jsonrpc="2.0", id=parsed.id, error=error)
         body = reply.model_dump_json(by_alias=True, exclude_unset=True).encode()
         # The headers, in order, of the transport's `_create_json_response` (a starlette Response).
         return 200, [(b"content-type", _JSON.encode()), (b"content-length", str(len(body)).encode())], body
 
-    async def _single_exchange(self, request: Request, message: dict[str, Any]) -> Reply | None:
+    async def _single_exchange(self, request: Request, message: dict[str, Any], accepts_sse: bool) -> Reply | None:
         try:
             parsed = JSONRPCRequest.model_validate(message)
         except ValidationError:
             return None
+        if parsed.method == _LISTEN and (not accepts_sse or self.server.get_request_handler(_LISTEN) is not None):
+            # The SDK answers a listen without text/event-stream in Accept with 406 itself, and a
+            # served listen is a stream (sdk_app.new_server turns it off, so it is -32601 here).
+            return None
         headers = request.headers
         pairs = headers.items()
-        # A listen answer is a stream; every rung of the inbound ladder answers with its own error.
-        if parsed.method == "subscriptions/listen" or find_duplicated_routing_header(pairs) is not None:
+        # Every rung of the inbound ladder answers with its own error.
+        if find_duplicated_routing_header(pairs) is not None:
             return None
         first_values: dict[str, str] = {}
         for name, value in pairs:  # dict(headers) in one pass: Headers.__getitem__ rescans per name
@@ -219,11 +280,16 @@ class FastPath:
             reply: JSONRPCResponse | JSONRPCError = JSONRPCResponse(jsonrpc="2.0", id=parsed.id, result=result)
             status = 200
         except Exception as exc:
-            reply = JSONRPCError(jsonrpc="2.0", id=parsed.id, error=modern_error_data(exc))
-            status = ERROR_CODE_HTTP_STATUS.get(reply.error.code, 200)
+            # The SDK's 2026-07-28 mapping (mcp.server.runner.modern_error_data, not exported):
+            # the shared ladder, else INTERNAL_ERROR with the SDK's wording and no exception text.
+            error = handler_exception_to_error_data(exc)
+            if error is None:
+                raise  # answer() turns it into -32603 with one log line
+            reply = JSONRPCError(jsonrpc="2.0", id=parsed.id, error=error)
+            status = ERROR_CODE_HTTP_STATUS.get(error.code, 200)
+        # As the SDK's `_write`; json.dumps refuses an int over 4,300 digits (answer() → -32603).
         body = json.dumps(reply.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":")).encode()
-        # The headers, in order, of a starlette Response with media_type application/json.
-        return status, [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON.encode())], body
+        return status, _json_headers(body), body
 
     def _param_headers_agree(self, request: JSONRPCRequest, headers: Headers) -> bool:
         """Whether a tools/call's Mcp-Param-* headers pass the SDK's check (False: let the SDK answer)."""

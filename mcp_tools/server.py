@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
 from auth import current_principal
+from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
@@ -79,10 +80,10 @@ def build_server(*, list_every_tool: bool = False) -> MCPServer:
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    server = PermissionAwareServer(
+    server = new_server(
+        PermissionAwareServer,
         name="calculator",
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
-        log_level="WARNING",
         list_every_tool=list_every_tool,
     )
     for spec in SPECS:

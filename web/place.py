@@ -26,7 +26,8 @@ __all__ = [
 PRM_PREFIX = "/.well-known/oauth-protected-resource"
 MCP_PATH = "/mcp"
 # RFC 9110 §7.2 Host = uri-host [ ":" port ]: a name or an IP literal, nothing else.
-_HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+# fullmatch: with `match`, `$` also matches before a final "\n", and "mcp.example\n" passed.
+_HOST = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -87,7 +88,7 @@ def resource_for(scope: Scope, settings: PublicUrl) -> Resource:
         url = settings.public_url
     else:
         host = request_host(scope)
-        if not host or not _HOST.match(host):
+        if not host or not _HOST.fullmatch(host):
             raise BadHost
         url = f"{scope.get('scheme', 'https')}://{host}{MCP_PATH}"
     parts = urlsplit(url)

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.testclient import TestClient
 
 import mcp_tools
+from sdk_app import stateless_app
 from tests.log_capture import SuiteLog
 from tests.support import MCP_HEADERS, FunctionHost, SigningKey, app_claims, mint
 
@@ -50,12 +50,7 @@ def get_me_only_token(signing_key: SigningKey) -> str:
 @pytest.fixture(scope="module")
 def sdk() -> Iterator[TestClient]:
     """The SDK's own stateless JSON app, with nothing of ours in front, to compare answers with."""
-    app = mcp_tools.build_server().streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
+    app = stateless_app(mcp_tools.build_server()).app  # built as production builds it
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
 

@@ -328,6 +328,36 @@ def test_fetch_reports_http_errors_and_unreachable_hosts(server: JwksServer):
     assert refused.value.reason == "jwks_unreachable"
 
 
+def test_a_bug_in_the_refresh_is_logged_with_its_traceback_not_as_an_outage(
+    server: JwksServer, clock: Clock, caplog: pytest.LogCaptureFixture
+):
+    def fetch_with_a_bug(uri: str) -> bytes:
+        document = fetch_jwks(uri)
+        return document.decode()["keys"]  # type: ignore[index,return-value]  # a programming error: TypeError
+
+    cache = JwksCache(server.url, fetch=fetch_with_a_bug, clock=clock, failure_cooldown=5)
+
+    with pytest.raises(KeysUnavailable):
+        cache.get("key-a")
+
+    (record,) = [r for r in caplog.records if r.name == "auth.keys"]
+    assert (record.levelname, record.getMessage()) == ("ERROR", "jwks fetch failed reason=jwks_fetch_failed kept_keys=0")
+    assert record.exc_info is not None and record.exc_info[0] is TypeError
+
+
+def test_an_outage_is_one_warning_line_without_a_traceback(
+    server: JwksServer, clock: Clock, caplog: pytest.LogCaptureFixture
+):
+    server.status = 503
+
+    with pytest.raises(KeysUnavailable):
+        cache_for(server, clock).get("key-a")
+
+    (record,) = [r for r in caplog.records if r.name == "auth.keys"]
+    assert (record.levelname, record.getMessage()) == ("WARNING", "jwks fetch failed reason=jwks_http_503 kept_keys=0")
+    assert record.exc_info is None
+
+
 # --- the `issuer` member Entra's v2.0 keys documents carry per key ---------------------------------
 
 

@@ -106,6 +106,23 @@ def test_values_that_cannot_sit_in_a_challenge_are_refused():
     ]
 
 
+@pytest.mark.parametrize(
+    "public_url",
+    ['https://mcp.example/mcp",error="x', "https://mcp.example/m\\cp", "https://mcp.example/m cp",
+     "https://mcp.example/m\x7fcp", "https://mcp.example/mcp\u00e9"],
+    ids=["double-quote", "backslash", "space", "delete", "non-ascii"],
+)
+def test_a_public_url_that_would_break_the_quoted_challenge_is_refused(public_url: str):
+    # RFC 9110 §5.6.4: a quoted-string ends at the first '"'; '\\' starts a quoted-pair. The URL goes
+    # into every 401's resource_metadata="…" (RFC 9728 §5.1), so it must be printable ASCII without them.
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**ENTRA, "MCP_PUBLIC_URL": public_url})
+
+    assert caught.value.problems == [
+        "MCP_PUBLIC_URL must not contain spaces, quotes, backslashes or control characters"
+    ]
+
+
 def test_the_app_refuses_to_start_with_one_message_and_no_stack_trace():
     env = {"PATH": "/usr/bin:/bin", "OAUTH_ISSUER": "https://issuer.example", "OAUTH_JWKS_URI": "http://keys.example/keys"}
 

@@ -96,6 +96,7 @@ def modern(case_id: str, method: str, params: dict[str, Any] | None = None, *, n
 INITIALIZE = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": CLIENT_INFO}
 LARGE_TEXT = "x" * 200_000
 UNICODE = "Ωmega ✓ 数学 😀 \u200d e\u0301"
+HUGE = int("9" * 4300)  # the most digits the parsers accept; the sum has 4,301
 
 CASES: tuple[Case, ...] = (
     # initialize and notifications
@@ -221,6 +222,23 @@ CASES: tuple[Case, ...] = (
     Case("modern-utf8-bom", b"\xef\xbb\xbf" + _json(_request("ping", _envelope())), _headers(MODERN, Mcp_Method="ping")),
     Case("unsupported-version-header", _json(_request("ping")), _headers("2099-01-01", Mcp_Method="ping")),
     modern("modern-accept-sse-only", "ping", accept="text/event-stream"),
+    # subscriptions/listen: not served (sdk_app.new_server), so -32601, and discover says listChanged false
+    modern("modern-listen", "subscriptions/listen", {"notifications": {"toolsListChanged": True}}),
+    modern("modern-listen-bad-filter", "subscriptions/listen", {"notifications": 7}),
+    modern("modern-listen-accept-json-only", "subscriptions/listen", {"notifications": {"toolsListChanged": True}},
+           accept="application/json"),
+    modern("modern-discover", "server/discover"),
+    # a 2026-07-28 handler that raises (MCPServer's prompts/get raises ValueError for an unknown name)
+    modern("modern-handler-raises", "prompts/get", {"name": "nope"}, name="nope"),
+    # an answer json.dumps refuses: a sum over 4,300 digits (the handshake wire's pydantic writes it)
+    modern("modern-add-over-4300-digits", "tools/call", {"name": "add", "arguments": {"a": HUGE, "b": HUGE}}, name="add"),
+    handshake("add-over-4300-digits", _call("add", {"a": HUGE, "b": HUGE})),
+    # answers of the SDK's app (the fast path declines a Content-Type list) that depend on the caller
+    handshake("fallback-tools-list-full", _request("tools/list"), content_type="application/json, text/plain"),
+    Case("fallback-tools-list-add-only", _json(_request("tools/list")),
+         _headers(content_type="application/json, text/plain"), token="add-only"),
+    Case("fallback-get-me-add-only", _json(_call("get_me", {})),
+         _headers(content_type="application/json, text/plain"), token="add-only"),
     # headers an attacker may repeat or add
     Case("version-header-twice-handshake-first", _json(_request("ping")),
          (*_headers(), ("MCP-Protocol-Version", MODERN), ("Mcp-Method", "ping"))),
@@ -291,6 +309,11 @@ EDGE_ANSWERS: dict[str, EdgeAnswer] = {
         extra_headers=((b"www-authenticate", (
             'Bearer error="insufficient_scope", scope="api://6e0c7a0e-6a3b-4b21-8f43-0d2d9a1c7b55/calculator.subtract", '
             f'resource_metadata="{_METADATA_URL}"').encode()),),
+    ),
+    # JSON-RPC 2.0 §5.1 -32603, as the SDK's 2026-07-28 entry words it, with no exception text: the
+    # SDK's own app lets json.dumps's ValueError escape (a 500 with no JSON-RPC answer).
+    "modern-add-over-4300-digits": EdgeAnswer(
+        200, b'{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"Internal server error"}}'
     ),
     # The edge's 1 MiB cap (the SDK's is 4 MiB).
     "over-one-mebibyte": EdgeAnswer(413, b'{"error":"payload_too_large","error_description":"The body is over 1048576 bytes"}'),

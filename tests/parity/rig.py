@@ -4,7 +4,7 @@ Both are driven over raw ASGI, so every byte of status, headers and body is what
 the app sent; each runs its lifespan first, as a server would start it.
 
 The reference is `mcp_tools.build_server()` served by the SDK's stateless JSON app,
-configured as edge.build_asgi_app configures it, with nothing in front but the
+built by the factory edge.build_asgi_app uses (sdk_app.stateless_app), with nothing in front but the
 caller's Principal put where get_me and the tools/list filter read it (what the edge
 does after authenticating). So any difference is the edge's or the fast path's.
 """
@@ -17,11 +17,11 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mcp_tools
 from auth import Principal, current_principal
+from sdk_app import stateless_app
 
 __all__ = ["Answer", "Rig", "reference_app"]
 
@@ -51,12 +51,7 @@ class Answer:
 
 def reference_app(principal: Principal) -> ASGIApp:
     """The SDK's stateless app over this project's tools, the caller already known."""
-    sdk_app = mcp_tools.build_server().streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
+    sdk_app = stateless_app(mcp_tools.build_server()).app  # the factory production uses
 
     async def as_caller(scope: Scope, receive: Receive, send: Send) -> None:
         reset = current_principal.set(principal)
@@ -143,9 +138,12 @@ class Rig:
                     await asyncio.sleep(0.2)
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
-            if not task.cancelled():
-                task.result()
-            (start,) = [m for m in sent if m["type"] == "http.response.start"]
+            starts = [m for m in sent if m["type"] == "http.response.start"]
+            if not task.cancelled() and task.exception() is not None and not starts:
+                raise task.exception()  # type: ignore[misc]
+            # An app that raised after its answer began (Starlette's 500, then the re-raise) is
+            # compared by that answer, as a server's client would see it.
+            (start,) = starts
             payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
             return Answer(start["status"], tuple((bytes(k), bytes(v)) for k, v in start["headers"]), payload)
 
