@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import mcp_tools
 from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
@@ -36,5 +37,9 @@ def build_app(
         return build_asgi_app(settings, keys)
     from front.routes import build_front, front_routes
 
-    front = build_front(settings, front_settings, api_scopes(settings), clock=front_clock)
+    # The consent page describes each scope in the words of the tools' own declaration.
+    scope_texts = {settings.scope_string(p): text for p, text in mcp_tools.permission_texts().items()}
+    front = build_front(
+        settings, front_settings, api_scopes(settings), clock=front_clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
+    )
     return build_asgi_app(settings, keys, authorization_server=front_routes(front))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
@@ -21,7 +21,8 @@ from web.place import Resource
 from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
 from .binding import bind_to_browser, browser_holds, release
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
-from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
+from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, may_remember, new_csrf_token, remember, remembered
+from .destination import ascii_host
 from .context import AUTHORIZE_PATH, Front, callback_url
 from .errors import (
     AccessDenied,
@@ -40,7 +41,7 @@ __all__ = ["authorize", "callback"]
 
 #: What the person reads when the callback comes to a browser that did not approve (or comes again).
 NOT_THIS_BROWSER = (
-    "This sign-in was not approved in this browser, or it was already finished. Nothing was sent to any app. "
+    "This sign-in was not approved in this browser, or it was already finished. "
     "If someone sent you this link, close this page. If you were signing in, start again from your app"
 )
 #: RFC 6749 §4.1.2: codes are short lived; the front's is a minute at most.
@@ -69,7 +70,8 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
         return refusal_redirect("authorize", error, request.state.correlation_id, redirect_uri=redirect_uri, state=state, issuer=place.origin)
-    if remembered(front.sealer, request, client.client_id, redirect_uri):
+    rememberable = may_remember(redirect_uri)
+    if rememberable and remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
     sealed = front.sealer.seal_value(transaction, TRANSACTION_SECONDS)
     return consent_page(
@@ -80,6 +82,10 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         transaction=sealed,
         csrf=transaction.csrf,
         upstream=front.front.authorization_endpoint,
+        server_name=front.server_name,
+        server_host=shown_host(place),
+        scope_texts=front.scope_texts,
+        remember_allowed=rememberable,
     )
 
 
@@ -147,10 +153,17 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
         )
     else:
         response = _go_upstream(front, place, transaction, status=303)
-        if fields.get("remember") == "yes":
+        if fields.get("remember") == "yes" and may_remember(transaction.redirect_uri):
             remember(front.sealer, request, response, transaction.approval_key)
     response.delete_cookie(CSRF_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
+
+
+def shown_host(place: Resource) -> str:
+    """This server's host (and port) as the consent page names it: in ASCII (punycode)."""
+    parts = urlsplit(place.origin)
+    host = ascii_host(parts.hostname or "")
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction, *, status: int) -> Response:

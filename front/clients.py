@@ -98,6 +98,10 @@ def redirect_uri_problem(uri: Any) -> str | None:
         return "must not contain a fragment (RFC 6749 section 3.1.2)"
     if scheme in _FORBIDDEN_SCHEMES:
         return f"must not use the {scheme} scheme"
+    if "@" in parts.netloc:
+        # RFC 3986 §7.6: `https://accounts.google.com-signin@evil.example/cb` goes to evil.example
+        # while it reads as Google; a redirect URI has no use for a user name or password.
+        return "must not contain a user name or password (RFC 3986 section 7.6)"
     if scheme == "https":
         return None if parts.hostname else "must name a host"
     if scheme == "http":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -36,6 +37,10 @@ class Front:
     upstream: Upstream
     #: The API's full scope strings, e.g. api://{id}/calculator.add (the edge's list).
     api_scopes: tuple[str, ...]
+    #: Each full scope string in words, from the tools' declarations ("Add numbers"), for the consent page.
+    scope_texts: Mapping[str, str] = field(default_factory=dict)
+    #: What the consent page calls this server (the MCP server's own name).
+    server_name: str = "MCP"
 
     def place(self, request: Request) -> Resource:
         """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2).

@@ -19,16 +19,26 @@ class ToolSpec:
     name: str
     title: str
     permission: str | None
+    #: What the permission lets a caller do, in words a person is asked to allow ("Add numbers").
+    permission_text: str | None = None
     read_only: bool = True
     idempotent: bool = True
 
 
-def tool(*, title: str, permission: str | None, read_only: bool = True, idempotent: bool = True) -> Callable[[F], F]:
-    """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it."""
+def tool(
+    *, title: str, permission: str | None, permission_text: str | None = None, read_only: bool = True, idempotent: bool = True
+) -> Callable[[F], F]:
+    """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it.
+
+    `permission_text` says in a few words what the permission allows; the consent page shows it.
+    """
+    if (permission is None) != (permission_text is None):
+        raise ValueError("a tool's permission and its permission_text come together")
 
     def mark(fn: F) -> F:
         fn.__tool_spec__ = ToolSpec(  # type: ignore[attr-defined]
-            fn=fn, name=fn.__name__, title=title, permission=permission, read_only=read_only, idempotent=idempotent
+            fn=fn, name=fn.__name__, title=title, permission=permission, permission_text=permission_text,
+            read_only=read_only, idempotent=idempotent,
         )
         return fn
 

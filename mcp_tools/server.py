@@ -30,7 +30,10 @@ from .calculator import add, subtract
 from .identity import get_me
 from .registry import ToolSpec
 
-__all__ = ["SPECS", "build_server", "permission_for", "permissions"]
+__all__ = ["SERVER_NAME", "SPECS", "build_server", "permission_for", "permission_texts", "permissions"]
+
+#: The server's name in `initialize` / `server/discover`, and on the OAuth front's consent page.
+SERVER_NAME = "calculator"
 
 SPECS: tuple[ToolSpec, ...] = tuple(fn.__tool_spec__ for fn in (add, subtract, get_me))  # type: ignore[attr-defined]
 _BY_NAME = {spec.name: spec for spec in SPECS}
@@ -45,6 +48,11 @@ def permission_for(tool_name: str) -> str | None:
 def permissions() -> tuple[str, ...]:
     """Every permission some tool needs, in declaration order."""
     return tuple(dict.fromkeys(spec.permission for spec in SPECS if spec.permission))
+
+
+def permission_texts() -> dict[str, str]:
+    """Each permission some tool needs, with the words its declaration gives it, in declaration order."""
+    return {spec.permission: spec.permission_text for spec in SPECS if spec.permission and spec.permission_text}
 
 
 def _allowed(spec: ToolSpec) -> bool:
@@ -82,7 +90,7 @@ def build_server(*, list_every_tool: bool = False) -> MCPServer:
     logging.getLogger("mcp").setLevel(logging.WARNING)
     server = new_server(
         PermissionAwareServer,
-        name="calculator",
+        name=SERVER_NAME,
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
         list_every_tool=list_every_tool,
     )

@@ -55,7 +55,7 @@ def test_a_loopback_redirect_uri_may_change_only_its_port(front_stack: FrontStac
     # RFC 8252 §7.3: any port on the registered loopback address and path.
     response = httpx.get(authorize_url(front_stack, client_id, new_verifier(), redirect_uri="http://127.0.0.1:50123/callback"))
 
-    assert response.status_code == 200 and "Allow access to the MCP server?" in response.text
+    assert response.status_code == 200 and "Allow attack test client to use it as you?" in response.text
 
 
 def test_an_unknown_client_id_gets_a_page(front_stack: FrontStack, suite_log: SuiteLog) -> None:
@@ -386,16 +386,19 @@ def test_an_upstream_refusal_reaches_the_client_with_its_code(front_stack: Front
     }
 
 
-def test_a_remembered_approval_skips_the_page_for_that_client_only(front_stack: FrontStack, client_id: str) -> None:
+def test_a_remembered_approval_skips_the_page_for_that_client_only(front_stack: FrontStack) -> None:
+    # A website's redirect URI: an answer to this computer is never remembered (test_consent_page.py).
+    web_app = "https://app.example/callback"
+    client_id, other = register(front_stack.origin, [web_app]), register(front_stack.origin, [web_app])
     browser = Browser(remember=True)
-    sign_in_for_code(front_stack, client_id, new_verifier(), browser=browser)
-    other = register(front_stack.origin)
+    landed = browser.sign_in(authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app), web_app)
+    remember_sealed(query_of(landed)["code"])
 
-    again = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
-    other_client = browser.request("GET", authorize_url(front_stack, other, new_verifier()))
+    again = browser.request("GET", authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app))
+    other_client = browser.request("GET", authorize_url(front_stack, other, new_verifier(), redirect_uri=web_app))
 
     assert again.status_code == 302 and again.headers["location"].startswith(front_stack.idp.authorization_endpoint)
-    assert other_client.status_code == 200 and "Allow access to the MCP server?" in other_client.text
+    assert other_client.status_code == 200 and "to use it as you?" in other_client.text
 
 
 # -- scopes and resources --------------------------------------------------------------------

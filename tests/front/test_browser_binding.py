@@ -21,7 +21,7 @@ from .flows import authorize_url, exchange, expect_page, expect_refusal, new_ver
 from .sdk import remember_sealed
 
 NOT_THIS_BROWSER = (
-    "This sign-in was not approved in this browser, or it was already finished. Nothing was sent to any app. "
+    "This sign-in was not approved in this browser, or it was already finished. "
     "If someone sent you this link, close this page. If you were signing in, start again from your app"
 )
 
@@ -114,11 +114,12 @@ def test_two_sign_ins_under_way_in_one_browser_both_finish(front_stack: FrontSta
 
 
 def test_a_remembered_approval_binds_the_sign_in_to_its_browser_too(front_stack: FrontStack) -> None:
-    client_id = register(front_stack.origin)
+    web_app = "https://app.example/callback"  # remembered approvals are for answers that leave this computer
+    client_id = register(front_stack.origin, [web_app])
     browser = Browser(remember=True)
-    browser.sign_in(authorize_url(front_stack, client_id, new_verifier()), REDIRECT_URI)
+    remember_sealed(query_of(browser.sign_in(authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app), web_app))["code"])
 
-    skipped = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
+    skipped = browser.request("GET", authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app))
     assert skipped.status_code == 302 and skipped.headers["location"].startswith(front_stack.idp.authorization_endpoint)
     assert binding_cookie_of(skipped)
     callback_url = sign_in_upstream(browser, skipped.headers["location"])
@@ -126,7 +127,7 @@ def test_a_remembered_approval_binds_the_sign_in_to_its_browser_too(front_stack:
 
     expect_page(stranger.request("GET", callback_url), 403, NOT_THIS_BROWSER)
     finished = browser.request("GET", callback_url)
-    assert finished.status_code == 302 and finished.headers["location"].startswith(REDIRECT_URI + "?code=")
+    assert finished.status_code == 302 and finished.headers["location"].startswith(web_app + "?code=")
     remember_sealed(query_of(finished.headers["location"])["code"])
 
 

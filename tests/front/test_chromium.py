@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .chromium import CHROMIUM, Chromium
-from .conftest import FrontStack
+from .conftest import DocumentServer, FrontStack
 from .flows import authorize_url, new_verifier, register
 from .sdk import remember_sealed
 from .test_browser_binding import NOT_THIS_BROWSER
@@ -97,10 +97,9 @@ def test_a_sign_in_finishes_in_the_browser_that_approved_it_with_a_lax_cookie(
     # A Strict cookie of the front's site, set beside the front's own: the control for the cross-site redirect.
     chromium.set_cookie(name="strict-probe", value="1", url=local.origin + "/", sameSite="Strict", secure=True, httpOnly=True)
 
-    chromium.open(authorize_url(local, client_id, new_verifier(), redirect_uri=client_app.redirect_uri))
-    shoot(chromium, "consent")
-    assert "Chromium test client" in chromium.text
-    chromium.evaluate('document.querySelector(\'input[name="remember"]\').checked = true')
+    chromium.open(authorize_url(local, client_id, new_verifier(), redirect_uri=client_app.redirect_uri, scope=None))
+    shoot(chromium, "consent-registered-loopback")
+    assert "Allow Chromium test client to use it as you?" in chromium.text
     chromium.click('button[value="approve"]')
     assert chromium.url.startswith(local.idp.authorization_endpoint)
     shoot(chromium, "identity-provider")
@@ -121,12 +120,56 @@ def test_a_sign_in_finishes_in_the_browser_that_approved_it_with_a_lax_cookie(
     # The callback cleared the binding cookie: nothing of this sign-in is left in the browser.
     assert not [c for c in chromium.cookies() if c["name"].startswith("__Host-mcp-front-signin-")]
 
-    # Remembered: the next sign-in goes straight to the issuer, bound to this browser all the same.
-    chromium.open(authorize_url(local, client_id, new_verifier(), redirect_uri=client_app.redirect_uri))
-    assert chromium.url.startswith(local.idp.authorization_endpoint)
+
+def test_a_remembered_approval_goes_straight_to_the_issuer_and_is_bound_to_the_browser_too(local: FrontStack, chromium: Chromium) -> None:
+    # A website's redirect URI (remembered approvals are for answers that leave this computer). Chromium
+    # resolves no name but localhost, so the code's way to app.example is seen as the request it starts.
+    web_app = "https://app.example/callback"
+    client_id = register(local.origin, [web_app], name="Web app")
+
+    def sign_in_lands_a_code(since: int) -> None:
+        chromium.wait_for(
+            lambda e: e.get("method") == "Network.requestWillBeSent" and e["params"]["request"]["url"].startswith(web_app + "?code="),
+            since,
+        )
+
+    chromium.open(authorize_url(local, client_id, new_verifier(), redirect_uri=web_app))
+    shoot(chromium, "consent-registered-web")
+    chromium.evaluate('document.querySelector(\'input[name="remember"]\').checked = true')
     chromium.click('button[value="approve"]')
-    assert chromium.url.startswith(client_app.redirect_uri + "?code=")
-    assert len(client_app.codes()) == 2
+    since = len(chromium.events)
+    chromium.click('button[value="approve"]')
+    sign_in_lands_a_code(since)
+
+    chromium.open(authorize_url(local, client_id, new_verifier(), redirect_uri=web_app))
+    assert chromium.url.startswith(local.idp.authorization_endpoint)  # no consent page: remembered
+    assert [c["sameSite"] for c in chromium.cookies() if c["name"].startswith("__Host-mcp-front-signin-")] == ["Lax"]
+    since = len(chromium.events)
+    chromium.click('button[value="approve"]')
+    sign_in_lands_a_code(since)
+    assert not [c for c in chromium.cookies() if c["name"].startswith("__Host-mcp-front-signin-")]
+
+
+def test_a_verified_client_answered_on_this_computer_is_warned_about_and_never_remembered(
+    local: FrontStack, client_app: ClientApp, chromium: Chromium, trust_documents: DocumentServer
+) -> None:
+    url = trust_documents.url + "/clients/chromium-loopback.json"
+    trust_documents.publish(
+        "/clients/chromium-loopback.json",
+        {"client_id": url, "client_name": "Desktop app", "redirect_uris": [client_app.redirect_uri], "token_endpoint_auth_method": "none"},
+    )
+
+    chromium.open(authorize_url(local, url, new_verifier(), redirect_uri=client_app.redirect_uri))
+    shoot(chromium, "consent-verified-loopback")
+    assert "Verified" in chromium.text and "Answer goes to this computer" in chromium.text
+    assert chromium.evaluate("document.querySelector('input[name=\"remember\"]') === null")
+    chromium.click('button[value="approve"]')
+    chromium.click('button[value="approve"]')
+    assert len(client_app.codes()) == 1
+
+    chromium.open(authorize_url(local, url, new_verifier(), redirect_uri=client_app.redirect_uri))
+    assert chromium.url.startswith(local.origin + "/oauth/authorize?")  # the page again, not the issuer
+    assert "Allow Desktop app to use it as you?" in chromium.text
 
 
 def test_the_attackers_issuer_url_opened_in_a_fresh_browser_ends_on_a_page_and_sends_no_code(
@@ -147,5 +190,5 @@ def test_the_attackers_issuer_url_opened_in_a_fresh_browser_ends_on_a_page_and_s
 
     shoot(chromium, "not-this-browser")
     assert chromium.url.startswith(local.origin + "/oauth/callback?")
-    assert NOT_THIS_BROWSER.split(". ")[0] in chromium.text
+    assert NOT_THIS_BROWSER + "." in chromium.text and "Nothing was sent to the app." in chromium.text
     assert client_app.received == []
