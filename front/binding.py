@@ -14,10 +14,11 @@ finishes only when the cookie is there and hashes to the sealed value, and clear
 answer (RFC 9700 §4.2.4: a state is invalidated after its first use at the redirection endpoint):
 a state presented again, in this browser or any other, finds no cookie and is refused.
 
-The cookie is `__Host-` (host-only, Path=/, Secure: RFC 6265bis §4.1.3.2), HttpOnly, and
-SameSite=Lax: the issuer's answer arrives as a cross-site top-level GET (`response_mode=query`,
-a 302 from the issuer's site), which carries Lax cookies and not Strict ones (RFC 6265bis §5.2,
-§5.6.7.1). A `form_post` answer (a cross-site POST) would carry neither. Each sign-in gets its
+The cookie is `__Host-` (host-only, Path=/, Secure: RFC 6265bis, "Cookie Name Prefixes"),
+HttpOnly, and SameSite=Lax: the issuer's answer arrives as a cross-site top-level GET
+(`response_mode=query`, a 302 from the issuer's site), which carries Lax cookies and not Strict
+ones (RFC 6265bis, "Same-site and Cross-site Requests" and the "SameSite" attribute's rules).
+A `form_post` answer (a cross-site POST) would carry neither; upstream.py asks for `query`. Each sign-in gets its
 own cookie name, so two sign-ins under way in one browser do not overwrite each other.
 """
 
