@@ -9,6 +9,7 @@ with their own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,19 +28,21 @@ def build_app(
     keys: JwksCache | None = None,
     front_settings: FrontSettings | None = None,
     *,
-    front_clock: Callable[[], float] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Edge:
     """The whole application as ASGI; `front_settings` turns the OAuth front on.
 
     The front's package is imported only then, so with it off the cold start pays nothing for it.
+    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
+    judged by; tests pass a settable one instead of sleeping.
     """
     if front_settings is None:
-        return build_asgi_app(settings, keys)
+        return build_asgi_app(settings, keys, clock=clock)
     from front.routes import build_front, front_routes
 
     # The consent page describes each scope in the words of the tools' own declaration.
     scope_texts = {settings.scope_string(p): text for p, text in mcp_tools.permission_texts().items()}
     front = build_front(
-        settings, front_settings, api_scopes(settings), clock=front_clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
+        settings, front_settings, api_scopes(settings), clock=clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
     )
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front))
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import jwt
 from jwt import PyJWK
 from jwt.exceptions import InvalidSignatureError, PyJWTError
+from jwt.types import Options
 
 from .errors import InvalidToken, TokenExpired
 from .settings import Settings, TrustedIssuer, is_tenant_id
@@ -45,7 +46,7 @@ _TENANT_PLACEHOLDER = re.compile(re.escape("{tenantid}"), re.IGNORECASE)
 _Key = TypeVar("_Key", bound=PyJWK)
 
 # Everything PyJWT would check besides the signature is checked below, against `now`.
-_SIGNATURE_ONLY: dict[str, Any] = {
+_SIGNATURE_ONLY: Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,

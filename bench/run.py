@@ -49,7 +49,7 @@ FULL = Plan(
 # Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
 SMOKE = Plan(
     cold_runs=1, cold_warmup=0, azure_cold_runs=1, warm_iterations=30, warm_warmup=10,
-    concurrencies=(8, 64), duration=1.0, rounds=1, prefer_wrk=False,
+    concurrencies=(8, 64), duration=0.25, rounds=1, prefer_wrk=False,
 )
 
 

@@ -22,9 +22,16 @@ def main() -> None:
         "--tenant", action="append", default=[], metavar="TID",
         help="serve another tenant under /TID beside the default one (repeatable), for multi-tenant tests",
     )
+    parser.add_argument(
+        "--strict-refresh-rotation", action="store_true",
+        help="revoke a refresh token when it is used, and its family when it is replayed (Entra keeps it valid)",
+    )
     args = parser.parse_args()
     version = 1 if args.v1 else 2
-    with DevIdentityProvider(port=args.port, tls=args.tls, access_token_version=version, other_tenant_ids=args.tenant) as idp:
+    with DevIdentityProvider(
+        port=args.port, tls=args.tls, access_token_version=version, other_tenant_ids=args.tenant,
+        strict_refresh_rotation=args.strict_refresh_rotation,
+    ) as idp:
         print(f"issuer:    {idp.issuer}")
         for tid in idp.tenant_ids[1:]:
             print(f"issuer:    {idp.issuer_of(tid)}")

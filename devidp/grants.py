@@ -117,7 +117,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-    """RFC 6749 §6 with rotation: every use returns a new refresh token and revokes the old one."""
+    """RFC 6749 §6: every use returns a new refresh token.
+
+    As Entra does by default, the used one stays valid until it expires: Entra does not
+    revoke a refresh token when it is redeemed ("Refresh tokens in the Microsoft identity
+    platform"). With the server's `strict_refresh_rotation`, the used one is revoked and
+    presenting it again revokes its whole family (RFC 9700 §4.14.2), as stricter issuers do.
+    """
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -150,7 +156,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return refresh_token.user
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        self.server.store.revoke_refresh(refresh_token)
+        if self.server.strict_refresh_rotation:
+            self.server.store.revoke_refresh(refresh_token)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]

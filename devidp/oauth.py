@@ -92,8 +92,11 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         issuer: TokenIssuer,
         resource: Resource,
         clock: Callable[[], float],
+        strict_refresh_rotation: bool = False,
     ) -> None:
         super().__init__()
+        #: Revoke a refresh token when it is used, and its family when it is replayed (not Entra's way).
+        self.strict_refresh_rotation = strict_refresh_rotation
         self.clients = clients
         self.store = store
         self.issuer = issuer

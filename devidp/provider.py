@@ -52,6 +52,8 @@ class DevIdentityProvider:
     ``http://{host}:{port}/{tenant_id}/v2.0``; `v1_issuer` to Entra's
     ``https://sts.windows.net/{tenant_id}/``; `app_id_uri` to ``api://{api_client_id}``.
     `clock` is read for every timestamp, so tests can move time instead of sleeping.
+    A used refresh token stays valid, as Entra's does; `strict_refresh_rotation` revokes it on use
+    and revokes its family when it comes back (RFC 9700 §4.14.2), for testing against stricter issuers.
     `tls` serves https with a throwaway self-signed certificate (`ca_path`), for MSAL.
     `other_tenant_ids` are more tenants served beside `tenant_id`, each under `/{tid}` with its own
     store and issuer (``{url}/{tid}/v2.0``, v1 ``https://sts.windows.net/{tid}/``), all signing with
@@ -79,6 +81,7 @@ class DevIdentityProvider:
         tls: bool = False,
         other_tenant_ids: Iterable[str] = (),
         managed_identities: Mapping[str, str] | None = None,
+        strict_refresh_rotation: bool = False,
     ) -> None:
         _require_loopback(host)
         self.tls = tls
@@ -87,6 +90,7 @@ class DevIdentityProvider:
         self.tenant_id = tenant_id
         self.tenant_ids: tuple[str, ...] = tuple(dict.fromkeys([tenant_id, *other_tenant_ids]))
         self.clock = clock
+        self.strict_refresh_rotation = strict_refresh_rotation
         self.key = key or SigningKey()
         self.resource = Resource(
             client_id=api_client_id,
@@ -144,6 +148,7 @@ class DevIdentityProvider:
                     issuer=self._make_issuer(tid),
                     resource=self.resource,
                     clock=self.clock,
+                    strict_refresh_rotation=self.strict_refresh_rotation,
                 ),
             )
             for tid in self.tenant_ids

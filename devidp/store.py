@@ -128,7 +128,7 @@ class Store:
             self._codes.pop(code.code, None)
             self._redeemed.add(code.code)
 
-    # -- refresh tokens (rotated on every use)
+    # -- refresh tokens (a new one on every use; the old one revoked only under strict rotation)
 
     def add_refresh(self, token: RefreshToken) -> None:
         with self._lock:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -247,12 +248,15 @@ def build_asgi_app(
     keys: JwksCache | None = None,
     *,
     authorization_server: Mapping[str, Handler] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     `authorization_server`: the routes of an authorization server of our own at this origin (the
     OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
+    `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
+    tests pass a settable one instead of sleeping.
     """
     keys = keys or JwksCache(settings.jwks_uri)
     sdk = stateless_app(mcp_tools.build_server(list_every_tool=settings.tools_listed == "all"))
@@ -269,7 +273,7 @@ def build_asgi_app(
         routes = dict.fromkeys(DISCOVERY_PATHS, serve_discovery)
     return Edge(
         settings,
-        TokenVerifier(settings, keys),
+        TokenVerifier(settings, keys, clock=clock),
         LifespanOnce(fast_path),
         fast_path,
         routes=routes,

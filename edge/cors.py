@@ -7,7 +7,6 @@ import re
 from starlette.types import Scope, Send
 
 from auth import Settings
-
 from web.place import request_host, resource_for
 
 __all__ = ["cors_headers", "origin_allowed", "preflight"]

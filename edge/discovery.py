@@ -141,7 +141,8 @@ def discovery_handler(
             await answer_bad_host(send)
             return
         try:
-            document = upstream.fresh() or await anyio.to_thread.run_sync(upstream.get)
+            fresh = upstream.fresh()
+            document = fresh if fresh is not None else await anyio.to_thread.run_sync(upstream.get)
         except MetadataUnavailable:
             await send_json(
                 send,

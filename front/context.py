@@ -12,6 +12,7 @@ from web.place import Resource, resource_for
 
 from .clients import ClientDocuments
 from .errors import InvalidScope, InvalidTarget
+from .families import FamilyStore
 from .sealing import Sealer
 from .settings import FrontSettings
 from .upstream import Upstream
@@ -22,6 +23,7 @@ AUTHORIZE_PATH = "/oauth/authorize"
 CALLBACK_PATH = "/oauth/callback"
 TOKEN_PATH = "/oauth/token"
 REGISTER_PATH = "/oauth/register"
+REVOKE_PATH = "/oauth/revoke"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 OFFLINE_ACCESS = "offline_access"
 
@@ -37,6 +39,8 @@ class Front:
     upstream: Upstream
     #: The API's full scope strings, e.g. api://{id}/calculator.add (the edge's list).
     api_scopes: tuple[str, ...]
+    #: Refresh-token reuse detection and revocation (OAUTH_FRONT_TOKEN_STORE); None: stateless.
+    families: FamilyStore | None = None
     #: Each full scope string in words, from the tools' declarations ("Add numbers"), for the consent page.
     scope_texts: Mapping[str, str] = field(default_factory=dict)
     #: What the consent page calls this server (the MCP server's own name).

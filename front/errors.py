@@ -8,6 +8,7 @@
     ├── InvalidTarget           400 invalid_target           (RFC 8707 §2)
     ├── UnsupportedGrantType    400 unsupported_grant_type   (§5.2)
     ├── UnsupportedResponseType 400 unsupported_response_type (§4.1.2.1)
+    ├── UnsupportedTokenType    400 unsupported_token_type   (RFC 7009 §2.2.1)
     ├── AccessDenied            400 access_denied            (§4.1.2.1)
     ├── ConsentRefused          403 invalid_request          (a consent POST failing its CSRF check)
     ├── InvalidClientMetadata   400 invalid_client_metadata  (RFC 7591 §3.2.2)
@@ -39,6 +40,7 @@ __all__ = [
     "TemporarilyUnavailable",
     "UnsupportedGrantType",
     "UnsupportedResponseType",
+    "UnsupportedTokenType",
     "UpstreamError",
 ]
 
@@ -97,6 +99,12 @@ class UnsupportedResponseType(FrontError):
     """Only `code`."""
 
     error = "unsupported_response_type"
+
+
+class UnsupportedTokenType(FrontError):
+    """RFC 7009 §2.2.1: a token the front cannot revoke (the issuer's own access tokens)."""
+
+    error = "unsupported_token_type"
 
 
 class AccessDenied(FrontError):

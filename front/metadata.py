@@ -11,13 +11,13 @@ from typing import Any
 
 from web.place import Resource
 
-from .context import AUTHORIZE_PATH, OFFLINE_ACCESS, REGISTER_PATH, TOKEN_PATH, Front
+from .context import AUTHORIZE_PATH, OFFLINE_ACCESS, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH, Front
 
 __all__ = ["authorization_server_metadata"]
 
 
 def authorization_server_metadata(front: Front, place: Resource) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "issuer": place.origin,
         "authorization_endpoint": place.origin + AUTHORIZE_PATH,
         "token_endpoint": place.origin + TOKEN_PATH,
@@ -34,3 +34,8 @@ def authorization_server_metadata(front: Front, place: Resource) -> dict[str, An
         # RFC 9207: the authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": True,
     }
+    if front.families is not None:
+        # RFC 8414 §2 / RFC 7009: revocation only where a store can remember it (OAUTH_FRONT_TOKEN_STORE).
+        document["revocation_endpoint"] = place.origin + REVOKE_PATH
+        document["revocation_endpoint_auth_methods_supported"] = ["none"]
+    return document

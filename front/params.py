@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from .errors import InvalidRequest
 
-__all__ = ["required", "single"]
+__all__ = ["form", "required", "single"]
 
 Pairs = list[tuple[str, str]]
+
+
+def form(content_type: str, body: bytes) -> Pairs:
+    """The pairs of a form-encoded POST body: the token (RFC 6749 §3.2) and revocation (RFC 7009 §2.1)
+    requests are `application/x-www-form-urlencoded`."""
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        raise InvalidRequest("Send application/x-www-form-urlencoded", reason="not_form")
+    try:
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=32)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest("The body is not a form", reason="bad_form") from exc
 
 
 def single(pairs: Pairs, name: str) -> str | None:

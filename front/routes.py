@@ -19,9 +19,10 @@ from web.place import BadHost, answer_bad_host, document_headers, resource_for
 from .answers import OPEN_CORS
 from .authorize import authorize, callback
 from .clients import ClientDocuments
-from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, TOKEN_PATH, Front
+from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH, Front
 from .metadata import authorization_server_metadata
 from .register import register
+from .revoke import revoke
 from .sealing import Sealer
 from .settings import FrontSettings
 from .token import token
@@ -48,6 +49,12 @@ def build_front(
 ) -> Front:
     """`scope_texts`: each full scope string in words for the consent page; `server_name`: what the page calls the server."""
     sealer = Sealer(front_settings.sealing_keys, clock=clock) if clock else Sealer(front_settings.sealing_keys)
+    families = None
+    if front_settings.token_store is not None:
+        # Imported only here: without a store, the Table SDK is never loaded.
+        from .table_store import TableFamilyStore
+
+        families = TableFamilyStore(front_settings.token_store, managed_identity=front_settings.managed_identity)
     return Front(
         settings=settings,
         front=front_settings,
@@ -57,18 +64,23 @@ def build_front(
         api_scopes=tuple(api_scopes),
         scope_texts=dict(scope_texts or {}),
         server_name=server_name,
+        families=families,
     )
 
 
 def front_routes(front: Front) -> dict[str, Handler]:
     """The front's paths and their handlers; the edge serves them ahead of its 404."""
-    return {
+    routes = {
         METADATA_PATH: _get_only(front, _metadata),
         AUTHORIZE_PATH: _browser(front, authorize, methods=("GET", "POST")),
         CALLBACK_PATH: _browser(front, callback, methods=("GET",)),
         TOKEN_PATH: _api(front, token),
         REGISTER_PATH: _api(front, register),
     }
+    if front.families is not None:
+        # RFC 7009 needs state: a stateless front cannot revoke a sealed token, so it has no endpoint.
+        routes[REVOKE_PATH] = _api(front, revoke)
+    return routes
 
 
 async def _metadata(front: Front, request: Request) -> Response:

@@ -3,7 +3,8 @@
 The code reads and writes named, typed fields; only the wire (the JSON inside the Fernet
 token) uses the short names, which keep the values small enough for a URL or a cookie.
 The short names are the ones the front has always sealed under, so a value sealed before
-an upgrade still opens after it. Opening checks the shape as well as the purpose: a payload
+an upgrade still opens after it (except a refresh token from before the refresh window, which
+has no family: see SealedRefresh). Opening checks the shape as well as the purpose: a payload
 with a missing or mistyped field is `Unreadable`, like a tampered one.
 """
 
@@ -13,6 +14,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .families import Family
 from .sealing import Purpose
 
 __all__ = ["ClientRegistration", "ConsentTransaction", "RememberedApprovals", "SealedCode", "SealedRefresh", "UpstreamState"]
@@ -100,13 +102,24 @@ class SealedCode(_Sealed):
 
 
 class SealedRefresh(_Sealed):
-    """The refresh token the client gets: the issuer's, bound to the client and its granted scopes."""
+    """The refresh token the client gets: the issuer's, bound to the client, its granted scopes and
+    its sign-in's family (front/families.py). One sealed before families existed has no family
+    fields, so it no longer opens: every refresh token has a window."""
 
     PURPOSE: ClassVar[Purpose] = "refresh"
 
     upstream_refresh_token: str = _short("rt")
     client_fingerprint: str = _short("cf")
     scopes: tuple[str, ...] = _short("sc")
+    family_id: str = _short("fm")
+    #: The sign-in's time (epoch seconds): the refresh window runs from here.
+    family_started: int = _short("fs")
+    #: 0 at sign-in, one more at each refresh (RFC 9700 §4.14.2 reuse detection).
+    generation: int = _short("gn")
+
+    @property
+    def family(self) -> Family:
+        return Family(id=self.family_id, started=self.family_started, generation=self.generation)
 
 
 class RememberedApprovals(_Sealed):

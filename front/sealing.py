@@ -107,8 +107,9 @@ class Sealer:
     def now(self) -> float:
         return self._clock()
 
-    def seal(self, purpose: Purpose, data: dict[str, Any], lifetime: float | None) -> str:
-        expires = None if lifetime is None else int(self._clock() + lifetime)
+    def seal(self, purpose: Purpose, data: dict[str, Any], lifetime: float | None, *, until: int | None = None) -> str:
+        """Seal `data` for `lifetime` seconds from now, or `until` an absolute epoch second."""
+        expires = until if until is not None else None if lifetime is None else int(self._clock() + lifetime)
         payload = json.dumps({"p": purpose, "e": expires, "d": data}, separators=(",", ":")).encode()
         return self._fernet.encrypt(payload).decode("ascii")
 
@@ -129,9 +130,9 @@ class Sealer:
         data: dict[str, Any] = payload["d"]
         return data
 
-    def seal_value(self, value: SealedPayload, lifetime: float | None) -> str:
-        """Seal a typed payload under its own purpose."""
-        return self.seal(value.PURPOSE, value.wire(), lifetime)
+    def seal_value(self, value: SealedPayload, lifetime: float | None, *, until: int | None = None) -> str:
+        """Seal a typed payload under its own purpose, for `lifetime` seconds or `until` an epoch second."""
+        return self.seal(value.PURPOSE, value.wire(), lifetime, until=until)
 
     def open_value(self, kind: type[P], sealed: str | None) -> P:
         """Open a value sealed as `kind`; Unreadable when its payload has another shape."""

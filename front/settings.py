@@ -12,13 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth import ConfigError, Settings
-from auth.settings import https_url_problem
+from auth.settings import https_url_problem, is_loopback_host
 
-__all__ = ["ENTRA_TOKEN_EXCHANGE_AUDIENCE", "FrontSettings", "front_problems"]
+__all__ = ["DEFAULT_REFRESH_WINDOW_HOURS", "ENTRA_TOKEN_EXCHANGE_AUDIENCE", "MAX_REFRESH_WINDOW_HOURS", "FrontSettings", "front_problems"]
 
 _ON = frozenset({"on", "true", "1", "yes"})
 _OFF = frozenset({"", "off", "false", "0", "no"})
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The refresh window: Entra caps a single-page app's refresh tokens at 24 hours ("Refresh tokens in
+# the Microsoft identity platform"), and every client of the front is public (RFC 9700 §4.14.2);
+# never longer than Entra's own 90-day inactivity lifetime.
+DEFAULT_REFRESH_WINDOW_HOURS = 24
+MAX_REFRESH_WINDOW_HOURS = 90 * 24
 # Microsoft docs, "Configure an app to trust a managed identity": the audience of the managed
 # identity's token, and of the federated credential, for the public cloud.
 ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -38,6 +43,10 @@ class FrontSettings:
     assertion_audience: str = ENTRA_TOKEN_EXCHANGE_AUDIENCE
     #: Local development only: CIMD documents on loopback or private addresses, and over http.
     dev_mode: bool = False
+    #: How long one sign-in's refresh tokens work, however often they are used (absolute, not sliding).
+    refresh_window_seconds: int = DEFAULT_REFRESH_WINDOW_HOURS * 3600
+    #: The Table Storage endpoint for refresh-token reuse detection and revocation; None: stateless.
+    token_store: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], auth_settings: Settings | None) -> FrontSettings | None:
@@ -84,6 +93,8 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
     token = _value(environ, "OAUTH_FRONT_TOKEN_ENDPOINT")
     audience = _value(environ, "OAUTH_FRONT_ASSERTION_AUDIENCE") or ENTRA_TOKEN_EXCHANGE_AUDIENCE
     dev_value = environ.get("OAUTH_FRONT_DEV_MODE", "").strip().lower()
+    window_hours = _refresh_window_hours(_value(environ, "OAUTH_FRONT_REFRESH_WINDOW_HOURS"), problems)
+    token_store = _value(environ, "OAUTH_FRONT_TOKEN_STORE")
 
     if client_id is None:
         problems.append("OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)")
@@ -128,6 +139,8 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         problem = https_url_problem(url) if url is not None else None
         if problem:
             problems.append(f"{name} {problem}")
+    if token_store is not None:
+        problems.extend(_token_store_problems(token_store, identity))
     if problems or client_id is None or authorize is None or token is None:
         return None
     return FrontSettings(
@@ -139,7 +152,44 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         managed_identity=identity,
         assertion_audience=audience,
         dev_mode=dev_value in _ON,
+        refresh_window_seconds=window_hours * 3600,
+        token_store=token_store.rstrip("/") if token_store is not None else None,
     )
+
+
+def _refresh_window_hours(value: str | None, problems: list[str]) -> int:
+    if value is None:
+        return DEFAULT_REFRESH_WINDOW_HOURS
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_REFRESH_WINDOW_HOURS:
+        problems.append(f"OAUTH_FRONT_REFRESH_WINDOW_HOURS must be a whole number of hours from 1 to {MAX_REFRESH_WINDOW_HOURS}")
+        return DEFAULT_REFRESH_WINDOW_HOURS
+    return int(value)
+
+
+def _token_store_problems(url: str, identity: str | None) -> list[str]:
+    """The store is Table Storage over https with the managed identity, or Azurite on loopback."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host is None or parts.query or parts.fragment or parts.username or parts.password:
+        return ["OAUTH_FRONT_TOKEN_STORE must be a Table Storage URL, e.g. https://{account}.table.core.windows.net"]
+    if parts.scheme == "http" and is_loopback_host(host):
+        # Azurite's path-style URL names its account: http://127.0.0.1:10002/devstoreaccount1.
+        return [] if parts.path.strip("/") == "devstoreaccount1" else [
+            "OAUTH_FRONT_TOKEN_STORE on loopback must be Azurite's http://127.0.0.1:{port}/devstoreaccount1"
+        ]
+    if parts.scheme != "https":
+        return ["OAUTH_FRONT_TOKEN_STORE must be an https:// URL (plain http only for Azurite on loopback)"]
+    if parts.path.strip("/"):
+        return ["OAUTH_FRONT_TOKEN_STORE must be the account's table endpoint, with no path"]
+    if identity is None:
+        # No account key is ever configured: the app's managed identity holds Storage Table Data Contributor.
+        return ["OAUTH_FRONT_TOKEN_STORE over https needs OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID (its managed identity reads and writes the table)"]
+    return []
 
 
 def _entra_tenant_authority(settings: Settings) -> str | None:

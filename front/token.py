@@ -1,16 +1,18 @@
 """/oauth/token: the client's sealed code or sealed refresh token for the issuer's own tokens.
 
 The access token handed back is Entra's, unchanged; `/mcp` validates it exactly
-as it validates any other. Only the refresh token is wrapped: sealed and bound
-to the client that got it.
+as it validates any other. Only the refresh token is wrapped: sealed, bound
+to the client that got it, and to its sign-in's family (front/families.py): it
+works within the family's window only, and, with a store, only as the newest
+of its family.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -22,22 +24,20 @@ from .context import Front
 from .errors import (
     FrontError,
     InvalidGrant,
-    InvalidRequest,
     InvalidScope,
     TemporarilyUnavailable,
     UnsupportedGrantType,
     UpstreamError,
 )
-from .params import required, single
+from .families import Family, FamilyReused, FamilyRevoked, StoreUnavailable
+from .params import form, required, single
 from .sealed import SealedCode, SealedRefresh
 from .sealing import SealError, fingerprint
 from .upstream import UpstreamRefused, UpstreamUnavailable
 
 __all__ = ["token"]
 
-#: A sealed refresh token lives as long as Entra's own can (90 days of inactivity,
-#: "Refresh tokens in the Microsoft identity platform"); Entra still decides.
-REFRESH_SECONDS = 90 * 86400
+T = TypeVar("T")
 # RFC 7636 §4.1: code_verifier = 43*128unreserved.
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 Bound = TypeVar("Bound", SealedCode, SealedRefresh)
@@ -45,13 +45,7 @@ Bound = TypeVar("Bound", SealedCode, SealedRefresh)
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
     try:
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            # RFC 6749 §3.2: the token request is form-encoded.
-            raise InvalidRequest("Send application/x-www-form-urlencoded", reason="not_form")
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=32)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidRequest("The body is not a form", reason="bad_form") from exc
+        pairs = form(request.headers.get("content-type", ""), body)
         place = front.place(request)
         front.check_resource(single(pairs, "resource"), place)
         grant_type = single(pairs, "grant_type")
@@ -86,7 +80,7 @@ async def _authorization_code(front: Front, pairs: list[tuple[str, str]], client
         code_verifier=sealed.upstream_verifier,
         scope=front.upstream_scope(list(sealed.scopes)),
     )
-    return _answer(front, tokens, client_id, list(sealed.scopes))
+    return _answer(front, tokens, client_id, list(sealed.scopes), Family.start(front.sealer.now()))
 
 
 async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -> dict[str, Any]:
@@ -100,10 +94,34 @@ async def _refresh(front: Front, pairs: list[tuple[str, str]], client_id: str) -
         if not set(narrowed) <= set(scopes):
             raise InvalidScope("A refresh cannot add scopes", reason="refresh_wider_scope")
         scopes = narrowed
+    family = sealed.family
+    window_ends = family.ends(front.front.refresh_window_seconds)
+    if front.sealer.now() >= window_ends:
+        # The window as configured now, should it have been shortened since this token was sealed.
+        raise InvalidGrant("The sign-in is older than the refresh window; sign in again", reason="refresh_window_ended")
+    store = front.families
+    claim = await _reuse_check(lambda: store.claim(family, window_ends)) if store is not None else None
     tokens = await _upstream(front.upstream.refresh, refresh_token=sealed.upstream_refresh_token, scope=front.upstream_scope(scopes))
+    if store is not None and claim is not None:
+        # Only after the issuer answered: a failed refresh leaves the client's token the newest.
+        await _reuse_check(lambda: store.advance(claim))
     if not tokens.get("refresh_token"):
         tokens["refresh_token"] = sealed.upstream_refresh_token  # RFC 6749 §6: the old one stays valid when none is issued
-    return _answer(front, tokens, client_id, scopes)
+    return _answer(front, tokens, client_id, scopes, family.next())
+
+
+async def _reuse_check(step: Callable[[], T]) -> T:
+    """A step of RFC 9700 §4.14.2 reuse detection, off the event loop; it fails closed."""
+    try:
+        return await anyio.to_thread.run_sync(step)
+    except FamilyRevoked as exc:
+        raise InvalidGrant("The refresh token is revoked; sign in again", reason="refresh_revoked") from exc
+    except FamilyReused as exc:
+        raise InvalidGrant(
+            "The refresh token was already used; its sign-in is revoked, sign in again", reason="refresh_reused"
+        ) from exc
+    except StoreUnavailable as exc:
+        raise TemporarilyUnavailable("The token store is unavailable; retry shortly", reason="store_unavailable") from exc
 
 
 def _open_bound(front: Front, kind: type[Bound], value: str, client_id: str) -> Bound:
@@ -131,14 +149,18 @@ async def _upstream(call: Any, **arguments: str) -> dict[str, Any]:
     return result
 
 
-def _answer(front: Front, tokens: dict[str, Any], client_id: str, scopes: list[str]) -> dict[str, Any]:
-    """RFC 6749 §5.1, with the issuer's access token as it came and the refresh token sealed."""
+def _answer(front: Front, tokens: dict[str, Any], client_id: str, scopes: list[str], family: Family) -> dict[str, Any]:
+    """RFC 6749 §5.1, with the issuer's access token as it came and the refresh token sealed
+    until its family's window closes (RFC 9700 §4.14.2; front/families.py)."""
     answer: dict[str, Any] = {"access_token": tokens["access_token"], "token_type": "Bearer"}
     if isinstance(tokens.get("expires_in"), (int, float)):
         answer["expires_in"] = int(tokens["expires_in"])
     answer["scope"] = tokens["scope"] if isinstance(tokens.get("scope"), str) else " ".join(scopes)
     upstream_refresh = tokens.get("refresh_token")
     if isinstance(upstream_refresh, str) and upstream_refresh:
-        refresh = SealedRefresh(upstream_refresh_token=upstream_refresh, client_fingerprint=fingerprint(client_id), scopes=tuple(scopes))
-        answer["refresh_token"] = front.sealer.seal_value(refresh, REFRESH_SECONDS)
+        refresh = SealedRefresh(
+            upstream_refresh_token=upstream_refresh, client_fingerprint=fingerprint(client_id), scopes=tuple(scopes),
+            family_id=family.id, family_started=family.started, generation=family.generation,
+        )
+        answer["refresh_token"] = front.sealer.seal_value(refresh, None, until=family.ends(front.front.refresh_window_seconds))
     return answer

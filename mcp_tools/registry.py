@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["ToolSpec", "tool"]
+__all__ = ["ToolSpec", "spec_of", "tool"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,3 +43,11 @@ def tool(
         return fn
 
     return mark
+
+
+def spec_of(fn: Callable[..., Any]) -> ToolSpec:
+    """The ToolSpec that `tool` attached to `fn`; TypeError for a function it never marked."""
+    spec = vars(fn).get("__tool_spec__")
+    if not isinstance(spec, ToolSpec):
+        raise TypeError(f"{fn.__name__} is not marked with @tool")
+    return spec

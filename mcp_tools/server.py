@@ -28,14 +28,14 @@ from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
-from .registry import ToolSpec
+from .registry import ToolSpec, spec_of
 
 __all__ = ["SERVER_NAME", "SPECS", "build_server", "permission_for", "permission_texts", "permissions"]
 
 #: The server's name in `initialize` / `server/discover`, and on the OAuth front's consent page.
 SERVER_NAME = "calculator"
 
-SPECS: tuple[ToolSpec, ...] = tuple(fn.__tool_spec__ for fn in (add, subtract, get_me))  # type: ignore[attr-defined]
+SPECS: tuple[ToolSpec, ...] = (spec_of(add), spec_of(subtract), spec_of(get_me))
 _BY_NAME = {spec.name: spec for spec in SPECS}
 
 

@@ -266,6 +266,29 @@ class InvocationContext(func.Context):
         return threading.local()
 
 
+def close_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """Stop `loop`, which runs forever in `thread`, and close it with no task left pending.
+
+    What still runs there is cancelled and awaited first. sse-starlette starts a shutdown watcher
+    on the loop of any SSE answer (the SDK's answer to GET); it polls until its server exits, and a
+    stopped loop would keep it pending until the interpreter exits and prints "Task was destroyed
+    but it is pending!".
+    """
+
+    async def cancel_the_rest() -> None:
+        rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
+    if loop.is_running():
+        asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    if not thread.is_alive():
+        loop.close()
+
+
 class FunctionHost:
     """Invokes a FunctionApp's registered HTTP function the way the worker does: on one long-lived loop."""
 
@@ -321,8 +344,7 @@ class FunctionHost:
                 self.run(middleware.notify_shutdown(), timeout=10)
             finally:
                 self.function_app.startup_task_done = False
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        close_loop(self._loop, self._thread)
 
 
 def call_tool(name: str, arguments: dict[str, Any] | None = None, request_id: int = 1) -> dict[str, Any]:

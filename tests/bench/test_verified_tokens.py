@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
+from jwt import PyJWK
 
+import auth.verifier
 from auth import InvalidRequest, InvalidToken, JwksCache, Settings, TokenExpired, TokenVerifier
+from auth.claims import verify_signature
 from tests.support import SigningKey, entra_env, jwks_document, mint, user_claims
 
 JWKS_URI = "http://127.0.0.1:9/keys"
@@ -36,12 +41,33 @@ def _verify(verifier: TokenVerifier, token: str):  # type: ignore[no-untyped-def
     return asyncio.run(verifier.verify([f"Bearer {token}".encode()]))
 
 
-def test_a_reused_token_is_verified_once_and_answers_the_same_principal() -> None:
+class SignatureChecks:
+    """Counts calls of the real signature check (auth.claims.verify_signature), which still runs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, token: str, keys: Sequence[PyJWK]) -> tuple[dict[str, Any], PyJWK]:
+        self.count += 1
+        return verify_signature(token, keys)
+
+
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> SignatureChecks:
+    checks = SignatureChecks()
+    monkeypatch.setattr(auth.verifier, "verify_signature", checks)
+    return checks
+
+
+def test_a_reused_token_is_verified_once_and_answers_the_same_principal(signature_checks: SignatureChecks) -> None:
     key = SigningKey.generate("k1")
     verifier = _verifier(Published(key), [time.time()])
     token = mint(key, user_claims())
     first = _verify(verifier, token)
-    assert _verify(verifier, token) == first
+    assert signature_checks.count == 1
+    # The very Principal the first verification built: served from the cache, not rebuilt.
+    assert _verify(verifier, token) is first
+    assert signature_checks.count == 1  # no second signature check
     assert len(verifier.verified) == 1
 
 
@@ -111,7 +137,8 @@ def test_the_same_token_under_another_spelling_of_the_scheme_is_verified_afresh(
     verifier = _verifier(Published(key), [time.time()])
     token = mint(key, user_claims())
     first = _verify(verifier, token)
-    assert asyncio.run(verifier.verify([f"bearer {token}".encode()])) == first
+    again = asyncio.run(verifier.verify([f"bearer {token}".encode()]))
+    assert again == first and again is not first  # the same verdict, reached afresh
     assert len(verifier.verified) == 2
 
 
@@ -133,7 +160,7 @@ def test_a_token_with_a_non_finite_time_claim_is_refused_every_time_and_never_ca
     assert len(verifier.verified) == 0
 
 
-def test_with_two_keys_under_one_kid_each_token_is_cached_with_the_key_that_verified_it() -> None:
+def test_with_two_keys_under_one_kid_each_token_is_cached_with_the_key_that_verified_it(signature_checks: SignatureChecks) -> None:
     first, second = SigningKey.generate("shared"), SigningKey.generate("shared")
     published = Published(first, second)
     verifier = _verifier(published, [time.time()])
@@ -143,10 +170,14 @@ def test_with_two_keys_under_one_kid_each_token_is_cached_with_the_key_that_veri
 
     assert [p.subject for p in seen] == ["one", "two"]
     assert _verify(verifier, by_first) is seen[0] and _verify(verifier, by_second) is seen[1]  # hits
+    assert signature_checks.count == 2
     published.keys = (first,)  # the second key is withdrawn; the refetch builds new key objects
     with pytest.raises(InvalidToken):
         verifier.keys.get("another-kid")  # an unknown kid triggers the refetch
-    assert _verify(verifier, by_first) == seen[0]
+    checks_before = signature_checks.count
+    again = _verify(verifier, by_first)
+    assert again == seen[0] and again is not seen[0]  # verified afresh against the new key object
+    assert signature_checks.count == checks_before + 1
     with pytest.raises(InvalidToken) as refused:
         _verify(verifier, by_second)
     assert refused.value.reason == "bad_signature"

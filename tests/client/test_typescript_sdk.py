@@ -12,7 +12,7 @@ and devidp refuses the same way. Both ways out are tested:
 - `identifier-uri`: the API's App ID URI is the MCP URL itself, with MCP_PUBLIC_URL set to it
   (docs/gateway.md, "The resource parameter").
 
-devidp and the server's token verifier read one OffsetClock, so moving it expires tokens
+devidp and the server (build_asgi_app's clock) read one OffsetClock, so moving it expires tokens
 for both without sleeping.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from auth import JwksCache, Settings, TokenVerifier
+from auth import Settings
 from devidp import DevIdentityProvider, OffsetClock, defaults
 from edge import build_asgi_app
 from tests.client.conftest import serve
@@ -79,8 +79,7 @@ def ts_stack(request: pytest.FixtureRequest) -> Iterator[TsStack]:
         if mode == "identifier-uri":
             env["MCP_PUBLIC_URL"] = mcp_url
         settings = Settings.from_env(env)
-        edge = build_asgi_app(settings)
-        edge.verifier = TokenVerifier(settings, JwksCache(settings.jwks_uri), clock=clock)
+        edge = build_asgi_app(settings, clock=clock)
         server, thread, _ = serve(edge, sock)
         try:
             yield TsStack(idp=idp, clock=clock, mcp_url=mcp_url, mode=mode)

@@ -1,6 +1,15 @@
-"""Refresh tokens (RFC 6749 §6): only with offline_access, rotated on every use (RFC 9700 §4.14.2)."""
+"""Refresh tokens (RFC 6749 §6): only with offline_access, a new one on every use.
+
+By default a used refresh token stays valid, as Entra's does ("Refresh tokens in the Microsoft
+identity platform"); with `strict_refresh_rotation` it is revoked on use and its replay revokes
+the family (RFC 9700 §4.14.2).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
 
 from devidp import DevIdentityProvider, OffsetClock, defaults
 from tests.devidp.flows import login, refresh, verified_claims
@@ -26,11 +35,42 @@ def test_refresh_returns_a_new_access_token_and_a_new_refresh_token(idp: DevIden
     assert (new["scp"], new["oid"], new["sub"]) == (old["scp"], old["oid"], old["sub"])
 
 
-def test_a_used_refresh_token_is_rejected_and_its_successor_revoked(idp: DevIdentityProvider) -> None:
+@pytest.fixture(scope="module")
+def strict_idp(clock: OffsetClock) -> Iterator[DevIdentityProvider]:
+    with DevIdentityProvider(clock=clock, strict_refresh_rotation=True) as provider:
+        yield provider
+
+
+def test_a_used_refresh_token_stays_valid_as_entras_does(idp: DevIdentityProvider) -> None:
     first = login(idp, f"{ADD} offline_access")
-    second = refresh(idp, first["refresh_token"]).json()
+    second = refresh(idp, first["refresh_token"])
 
     replay = refresh(idp, first["refresh_token"])
+
+    assert second.status_code == 200 and replay.status_code == 200
+    assert replay.json()["refresh_token"] not in (first["refresh_token"], second.json()["refresh_token"])
+    assert verified_claims(idp, replay.json()["access_token"])["scp"] == "calculator.add"
+    # Both successors stay usable: nothing was revoked.
+    assert refresh(idp, second.json()["refresh_token"]).status_code == 200
+    assert refresh(idp, replay.json()["refresh_token"]).status_code == 200
+
+
+def test_a_used_refresh_token_still_expires(idp: DevIdentityProvider, clock: OffsetClock) -> None:
+    first = login(idp, f"{ADD} offline_access")
+    assert refresh(idp, first["refresh_token"]).status_code == 200
+    clock.advance(86401)
+
+    response = refresh(idp, first["refresh_token"])
+
+    assert response.status_code == 400
+    assert response.json()["error_codes"] == [700082]
+
+
+def test_strict_rotation_rejects_a_used_token_and_revokes_its_successor(strict_idp: DevIdentityProvider) -> None:
+    first = login(strict_idp, f"{ADD} offline_access")
+    second = refresh(strict_idp, first["refresh_token"]).json()
+
+    replay = refresh(strict_idp, first["refresh_token"])
 
     assert replay.status_code == 400
     assert replay.json() == {
@@ -40,7 +80,7 @@ def test_a_used_refresh_token_is_rejected_and_its_successor_revoked(idp: DevIden
         "error_codes": [70000],
     }
     # Reuse means a leak: the whole chain is revoked, the legitimate holder must sign in again.
-    assert refresh(idp, second["refresh_token"]).status_code == 400
+    assert refresh(strict_idp, second["refresh_token"]).status_code == 400
 
 
 def test_rotation_continues_down_the_chain(idp: DevIdentityProvider) -> None:

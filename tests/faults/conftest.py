@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import azure.functions as func
 import pytest
 
 from auth import JwksCache, Settings
+from auth.keys import fetch_jwks
 from edge import build_asgi_app
 from tests.support import FunctionHost, JwksServer, SigningKey, entra_env
 
@@ -35,10 +36,11 @@ class Rig:
     host: FunctionHost
 
 
-def build_rig(jwks: JwksServer, key: SigningKey, jwks_url: str | None = None) -> Rig:
+def build_rig(jwks: JwksServer, key: SigningKey, jwks_url: str | None = None, *, fetch: Callable[[str], bytes] = fetch_jwks) -> Rig:
+    """An app over `jwks`; its key cache fetches with `fetch` (the real one unless a test narrows it)."""
     clock = FrozenClock()
     url = jwks_url or jwks.url
-    cache = JwksCache(url, clock=clock)
+    cache = JwksCache(url, fetch=fetch, clock=clock)
     app = build_asgi_app(Settings.from_env(entra_env(url)), cache)
     host = FunctionHost(func.AsgiFunctionApp(app=app, http_auth_level=func.AuthLevel.ANONYMOUS))
     return Rig(key=key, jwks=jwks, clock=clock, cache=cache, host=host)

@@ -10,7 +10,7 @@ import os
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,8 +43,14 @@ class FrontStack:
         return self.env["OAUTH_FRONT_SEALING_KEYS"].split(",")
 
 
-def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, threading.Thread, str, dict[str, str]]:
-    """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port."""
+def start_front(
+    idp: DevIdentityProvider, clock: Callable[[], float] | None = None, **overrides: str
+) -> tuple[object, threading.Thread, str, dict[str, str]]:
+    """Build the app exactly as function_app.py does, from a mapping, and serve it on a free port.
+
+    The app reads `clock`, the identity provider's unless given, for token lifetimes and for the
+    front's time (sealed expiries, the refresh window): a test that moves it expires tokens on both
+    sides at once instead of sleeping."""
     from app_factory import build_app
     from auth import Settings
     from front.settings import FrontSettings
@@ -52,7 +58,7 @@ def start_front(idp: DevIdentityProvider, **overrides: str) -> tuple[object, thr
     env = {**dev_environment(idp), **front_environment(idp), **overrides}
     settings = Settings.from_env(env)
     front = FrontSettings.from_env(env, settings)
-    server, thread, port = serve(build_app(settings, None, front))
+    server, thread, port = serve(build_app(settings, None, front, clock=clock if clock is not None else idp.clock))
     return server, thread, f"http://127.0.0.1:{port}", env
 
 
@@ -74,6 +80,26 @@ def front_stack() -> Iterator[FrontStack]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def table_url() -> Iterator[str]:
+    """Azurite's Table Storage, for the front's refresh-token store."""
+    from tests.azurite_table import azurite_table
+
+    with azurite_table() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stored(front_stack: FrontStack, table_url: str) -> Iterator[FrontStack]:
+    """An instance of the front with the token store on, on the provider's clock."""
+    server, thread, origin, env = start_front(front_stack.idp, clock=front_stack.clock, OAUTH_FRONT_TOKEN_STORE=table_url)
+    try:
+        yield FrontStack(idp=front_stack.idp, clock=front_stack.clock, origin=origin, env=env)
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)
 
 
 @pytest.fixture(autouse=True)

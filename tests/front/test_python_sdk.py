@@ -1,15 +1,18 @@
 """The official MCP Python SDK client signs in through the front with its defaults (it sends `resource`):
 once with a client metadata document (CIMD), once by registering (DCR). Then tools, a refresh after
-a real expiry, and a 403 step-up.
+the token expires (on a moved clock, not a slept one), and a 403 step-up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+from types import SimpleNamespace
 
 import httpx
 import jwt
+import mcp.client.auth.oauth2
+import mcp.shared.auth_utils
+import pytest
 
 from tests.support import MCP_HEADERS, list_tools
 
@@ -65,11 +68,15 @@ def test_cimd_sign_in_uses_the_document_url_as_client_id(front_stack: FrontStack
     assert trust_documents.hits["/clients/python-sdk.json"] == 1
 
 
-def test_an_expired_access_token_is_renewed_with_the_refresh_grant(front_stack: FrontStack) -> None:
-    # Tokens that really expire: 8 s of life, issued by a provider whose clock is 60 s behind, so the
-    # server's 60 s leeway runs out when the client's own expires_in does.
+def test_an_expired_access_token_is_renewed_with_the_refresh_grant(front_stack: FrontStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The identity provider, the server and the client all read front_stack.clock: moving it past the
+    # token's 8 s of life and the server's 60 s leeway expires the token everywhere at once.
     front_stack.idp.access_token_lifetime = 8
-    front_stack.clock.offset = -60.0
+    # The SDK judges its token's expiry by `time.time()` (OAuthContext.is_token_valid, and
+    # calculate_token_expiry when the token arrives); it reads the same clock.
+    shared_clock = SimpleNamespace(time=front_stack.clock)
+    monkeypatch.setattr(mcp.client.auth.oauth2, "time", shared_clock)
+    monkeypatch.setattr(mcp.shared.auth_utils, "time", shared_clock)
     person, storage = Person(), MemoryStorage()
     session = Session(front_stack.mcp_url, oauth_provider(front_stack.mcp_url, person, storage))
 
@@ -79,7 +86,7 @@ def test_an_expired_access_token_is_renewed_with_the_refresh_grant(front_stack: 
             assert storage.tokens is not None
             first = storage.tokens.access_token
             expires = int(claims_of(first)["exp"]) + 60  # type: ignore[call-overload]
-            await asyncio.sleep(max(0.0, expires - time.time()) + 1.0)  # let it expire for real
+            front_stack.clock.advance(expires - front_stack.clock() + 1.0)  # expired, server leeway included
             refused = httpx.post(front_stack.mcp_url, json=list_tools(), headers={**MCP_HEADERS, "Authorization": f"Bearer {first}"})
             before = len(session.requests)
             added = await client.call_tool("add", {"a": 2, "b": 3})

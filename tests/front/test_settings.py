@@ -162,3 +162,85 @@ def test_with_the_front_off_its_routes_are_absent_and_discovery_is_the_issuer_s(
     import json
 
     assert json.loads(metadata.get_body())["authorization_servers"] == [ENTRA["OAUTH_ISSUER"]]
+
+
+# -- the refresh window and the token store (issue 14 item 3) ---------------------------------
+
+def test_the_refresh_window_is_24_hours_and_the_store_off_by_default() -> None:
+    front = FrontSettings.from_env({**ENTRA, **FRONT}, Settings.from_env(ENTRA))
+
+    assert front is not None
+    assert (front.refresh_window_seconds, front.token_store) == (86400, None)
+
+
+def test_the_refresh_window_and_the_store_are_read() -> None:
+    env = {
+        **ENTRA, **FRONT, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": IDENTITY,
+        "OAUTH_FRONT_REFRESH_WINDOW_HOURS": "2160", "OAUTH_FRONT_TOKEN_STORE": "https://acct.table.core.windows.net/",
+    }
+
+    front = FrontSettings.from_env(env, Settings.from_env(ENTRA))
+
+    assert front is not None
+    assert (front.refresh_window_seconds, front.token_store) == (2160 * 3600, "https://acct.table.core.windows.net")
+
+
+@pytest.mark.parametrize("hours", ["0", "2161", "24h", "1.5", "-1", "\u0663"])
+def test_a_bad_refresh_window_is_named(hours: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env({**ENTRA, **FRONT, "OAUTH_FRONT_REFRESH_WINDOW_HOURS": hours}, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == ["OAUTH_FRONT_REFRESH_WINDOW_HOURS must be a whole number of hours from 1 to 2160"]
+
+
+@pytest.mark.parametrize(
+    ("store", "identity", "problem"),
+    [
+        ("http://acct.table.core.windows.net", IDENTITY, "OAUTH_FRONT_TOKEN_STORE must be an https:// URL (plain http only for Azurite on loopback)"),
+        ("https://acct.table.core.windows.net/mytable", IDENTITY, "OAUTH_FRONT_TOKEN_STORE must be the account's table endpoint, with no path"),
+        ("https://acct.table.core.windows.net?sv=2024&sig=x", IDENTITY, "OAUTH_FRONT_TOKEN_STORE must be a Table Storage URL, e.g. https://{account}.table.core.windows.net"),
+        ("https://user:key@acct.table.core.windows.net", IDENTITY, "OAUTH_FRONT_TOKEN_STORE must be a Table Storage URL, e.g. https://{account}.table.core.windows.net"),
+        ("UseDevelopmentStorage=true", IDENTITY, "OAUTH_FRONT_TOKEN_STORE must be a Table Storage URL, e.g. https://{account}.table.core.windows.net"),
+        ("http://127.0.0.1:10002/otheraccount", IDENTITY, "OAUTH_FRONT_TOKEN_STORE on loopback must be Azurite's http://127.0.0.1:{port}/devstoreaccount1"),
+        ("https://acct.table.core.windows.net", None, "OAUTH_FRONT_TOKEN_STORE over https needs OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID (its managed identity reads and writes the table)"),
+    ],
+)
+def test_a_bad_token_store_is_named(store: str, identity: str | None, problem: str) -> None:
+    env = {**ENTRA, **FRONT, "OAUTH_FRONT_TOKEN_STORE": store}
+    if identity is None:
+        del env["OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID"]
+        env["OAUTH_FRONT_CLIENT_SECRET"] = "local-secret"
+    else:
+        env["OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID"] = identity
+
+    with pytest.raises(ConfigError) as caught:
+        FrontSettings.from_env(env, Settings.from_env(ENTRA))
+
+    assert caught.value.problems == [problem]
+
+
+def test_azurite_on_loopback_needs_no_identity() -> None:
+    env = {**ENTRA, **FRONT, "OAUTH_FRONT_TOKEN_STORE": "http://127.0.0.1:10002/devstoreaccount1"}
+    del env["OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID"]
+    env["OAUTH_FRONT_CLIENT_SECRET"] = "local-secret"
+
+    front = FrontSettings.from_env(env, Settings.from_env(ENTRA))
+
+    assert front is not None and front.token_store == "http://127.0.0.1:10002/devstoreaccount1"
+
+
+@pytest.mark.parametrize(
+    ("store", "loaded"),
+    [(None, "[]\n"), ("http://127.0.0.1:9/devstoreaccount1", "['azure.core', 'azure.data.tables']\n")],
+    ids=["store-off", "store-on"],
+)
+def test_the_table_sdk_is_imported_only_with_the_store(store: str | None, loaded: str) -> None:
+    # The front is on both times; the store's URL points nowhere, and nothing is fetched at import.
+    env = {**entra_env("http://127.0.0.1:9/keys"), **FRONT, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID": IDENTITY}
+    if store is not None:
+        env["OAUTH_FRONT_TOKEN_STORE"] = store
+    probe = "import sys, function_app; print(sorted(m for m in sys.modules if m in ('azure.core', 'azure.data.tables')))"
+
+    result = run_function_app(env, probe)
+
+    assert (result.returncode, result.stdout) == (0, loaded), result.stderr

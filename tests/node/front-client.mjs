@@ -4,8 +4,9 @@
 //
 //   node front-client.mjs <mcp url> [--cimd <client metadata url>] [--expire]
 //
-// Steps, each reported as one `RESULT <json>` line: sign in, list tools, add; with --expire wait
-// until the access token has really expired and add again (the SDK refreshes on the 401); then
+// Steps, each reported as one `RESULT <json>` line: sign in, list tools, add; with --expire print
+// `EXPIRE <exp>`, read `EXPIRED` once the test has moved the server's clock past it, and add again
+// (the SDK refreshes on the 401); then
 // subtract, which needs a scope the first sign-in did not grant (403 step-up).
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -94,8 +95,10 @@ try {
 
   if (expire) {
     const first = provider.stored.tokens.access_token;
-    const wait = (tokenExpiry(first) + 61) * 1000 - Date.now();  // the server allows 60 s of clock skew
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait) + 500));
+    // The test moves the server's clock past the token's expiry instead of waiting for it.
+    say('EXPIRE', String(tokenExpiry(first)));
+    const { value } = await lines.next();
+    if (value !== 'EXPIRED') throw new Error(`expected EXPIRED, read ${value}`);
     const before = requests.length;
     const added = result(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }));
     say('RESULT', { step: 'after-expiry', add: added, renewed: provider.stored.tokens.access_token !== first,

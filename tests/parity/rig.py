@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import mcp_tools
 from auth import Principal, current_principal
 from sdk_app import stateless_app
+from tests.support import close_loop
 
 __all__ = ["Answer", "Rig", "reference_app"]
 
@@ -156,5 +157,4 @@ class Rig:
             await asyncio.sleep(0.1)
 
         self._run(shutdown())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        close_loop(self._loop, self._thread)
