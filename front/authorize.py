@@ -22,8 +22,8 @@ from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirec
 from .binding import bind_to_browser, browser_holds, release
 from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, may_remember, new_csrf_token, remember, remembered
-from .destination import ascii_host
 from .context import AUTHORIZE_PATH, Front, callback_url
+from .destination import ascii_host
 from .errors import (
     AccessDenied,
     ConsentRefused,

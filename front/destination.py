@@ -50,11 +50,12 @@ def destination(uri: str) -> Destination:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    shown = urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_SHOWN_SAFE), quote(parts.query, safe=_SHOWN_SAFE), ""))
+    path, query = quote(parts.path, safe=_SHOWN_SAFE), quote(parts.query, safe=_SHOWN_SAFE)
     scheme = parts.scheme.lower()
     if scheme == "http" and is_loopback_host(parts.hostname):
-        return Destination("this_computer", str(port) if port is not None else "80", shown)
+        return Destination("this_computer", str(port) if port is not None else "80", urlunsplit((parts.scheme, netloc, path, query, "")))
     if scheme in ("http", "https"):
-        return Destination("web", host, shown)
-    # A private-use scheme: what follows `scheme:` is the app's own business (RFC 8252 §7.1).
-    return Destination("app", f"{scheme}:", urlunsplit((parts.scheme, parts.netloc.encode("ascii", "backslashreplace").decode(), quote(parts.path, safe=_SHOWN_SAFE), quote(parts.query, safe=_SHOWN_SAFE), "")))
+        return Destination("web", host, urlunsplit((parts.scheme, netloc, path, query, "")))
+    # A private-use scheme: what follows `scheme:` is the app's own text, not a place (RFC 8252 §7.1).
+    app_text = parts.netloc.encode("ascii", "backslashreplace").decode("ascii")
+    return Destination("app", f"{scheme}:", urlunsplit((parts.scheme, app_text, path, query, "")))
