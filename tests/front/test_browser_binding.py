@@ -96,9 +96,11 @@ def test_the_binding_cookie_is_host_only_secure_httponly_and_lax(front_stack: Fr
 
     cookie = binding_cookie_of(approved)
 
-    # Lax, not Strict: the issuer's answer is a cross-site top-level GET, which carries Lax cookies only.
+    # Lax, not Strict: the issuer's answer is a cross-site top-level GET, which carries Lax cookies only;
+    # a GET because the front asks for response_mode=query (form_post would be a cross-site POST: no cookie).
     attributes = sorted(part.strip() for part in cookie.split(";")[1:])
     assert attributes == ["HttpOnly", "Max-Age=600", "Path=/", "SameSite=lax", "Secure"]
+    assert query_of(approved.headers["location"])["response_mode"] == "query"
 
 
 def test_two_sign_ins_under_way_in_one_browser_both_finish(front_stack: FrontStack) -> None:
