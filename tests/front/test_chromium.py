@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .chromium import CHROMIUM, Chromium
+from .chromium import CHROMIUM, Chromium, Page
 from .conftest import DocumentServer, FrontStack
 from .flows import authorize_url, new_verifier, register
 from .sdk import remember_sealed
@@ -72,14 +72,22 @@ def local(front_stack: FrontStack) -> FrontStack:
     return FrontStack(idp=front_stack.idp, clock=front_stack.clock, origin=front_stack.origin.replace("127.0.0.1", "localhost"), env=front_stack.env)
 
 
+@pytest.fixture(scope="module")
+def chromium_process() -> Iterator[Chromium]:
+    process = Chromium()
+    yield process
+    process.close()
+
+
 @pytest.fixture
-def chromium() -> Iterator[Chromium]:
-    browser = Chromium()
-    yield browser
-    browser.close()
+def chromium(chromium_process: Chromium) -> Iterator[Page]:
+    """A fresh browser (a browser context of its own: no cookies, nothing shared)."""
+    page = chromium_process.new_page()
+    yield page
+    page.close()
 
 
-def shoot(browser: Chromium, name: str) -> None:
+def shoot(browser: Page, name: str) -> None:
     folder = os.environ.get("FRONT_SCREENSHOTS")
     if folder:
         browser.screenshot(os.path.join(folder, f"{name}.png"))
@@ -91,7 +99,7 @@ def sent_cookies(event: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def test_a_sign_in_finishes_in_the_browser_that_approved_it_with_a_lax_cookie(
-    local: FrontStack, client_app: ClientApp, chromium: Chromium
+    local: FrontStack, client_app: ClientApp, chromium: Page
 ) -> None:
     client_id = register(local.origin, [client_app.redirect_uri], name="Chromium test client")
     # A Strict cookie of the front's site, set beside the front's own: the control for the cross-site redirect.
@@ -121,7 +129,7 @@ def test_a_sign_in_finishes_in_the_browser_that_approved_it_with_a_lax_cookie(
     assert not [c for c in chromium.cookies() if c["name"].startswith("__Host-mcp-front-signin-")]
 
 
-def test_a_remembered_approval_goes_straight_to_the_issuer_and_is_bound_to_the_browser_too(local: FrontStack, chromium: Chromium) -> None:
+def test_a_remembered_approval_goes_straight_to_the_issuer_and_is_bound_to_the_browser_too(local: FrontStack, chromium: Page) -> None:
     # A website's redirect URI (remembered approvals are for answers that leave this computer). Chromium
     # resolves no name but localhost, so the code's way to app.example is seen as the request it starts.
     web_app = "https://app.example/callback"
@@ -151,7 +159,7 @@ def test_a_remembered_approval_goes_straight_to_the_issuer_and_is_bound_to_the_b
 
 
 def test_a_verified_client_answered_on_this_computer_is_warned_about_and_never_remembered(
-    local: FrontStack, client_app: ClientApp, chromium: Chromium, trust_documents: DocumentServer
+    local: FrontStack, client_app: ClientApp, chromium: Page, trust_documents: DocumentServer
 ) -> None:
     url = trust_documents.url + "/clients/chromium-loopback.json"
     trust_documents.publish(
@@ -173,10 +181,10 @@ def test_a_verified_client_answered_on_this_computer_is_warned_about_and_never_r
 
 
 def test_the_attackers_issuer_url_opened_in_a_fresh_browser_ends_on_a_page_and_sends_no_code(
-    local: FrontStack, client_app: ClientApp, chromium: Chromium
+    local: FrontStack, client_app: ClientApp, chromium_process: Chromium, chromium: Page
 ) -> None:
     client_id = register(local.origin, [client_app.redirect_uri], name="attacker's client")
-    attacker = Chromium()
+    attacker = chromium_process.new_page()  # the attacker's own browser
     try:
         attacker.open(authorize_url(local, client_id, new_verifier(), redirect_uri=client_app.redirect_uri))
         attacker.click('button[value="approve"]')
