@@ -115,7 +115,8 @@ def log_config() -> dict[str, Any]:
     with a reason code and never a token) would go nowhere. On Azure the Functions host collects INFO.
     """
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["formatters"]["app"] = {"format": "%(levelname)s:     %(name)s %(message)s"}
+    # The format of the app's lines under uvicorn elsewhere (tests/support.py), which the log audit reads.
+    config["formatters"]["app"] = {"format": "%(levelname)s %(name)s %(message)s"}
     config["handlers"]["app"] = {"class": "logging.StreamHandler", "formatter": "app", "stream": "ext://sys.stderr"}
     for name in ("edge", "front", "auth"):
         config["loggers"][name] = {"handlers": ["app"], "level": "INFO", "propagate": False}

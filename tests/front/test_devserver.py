@@ -70,8 +70,8 @@ def test_the_front_s_refusals_and_the_edge_s_auth_failures_are_printed(devserver
     output = output_path.read_text()
     assert refused.status_code == 401 and unauthenticated.status_code == 401
     assert (
-        f"INFO:     front front refusal endpoint=authorize error=invalid_client reason=registration_unreadable "
+        f"INFO front front refusal endpoint=authorize error=invalid_client reason=registration_unreadable "
         f"correlation_id={refused.headers['x-correlation-id']}"
     ) in output
-    assert "INFO:     edge auth failure status=401 reason=" in output
+    assert "INFO edge auth failure status=401 reason=" in output
     assert f"correlation_id={unauthenticated.headers['x-correlation-id']}" in output
