@@ -30,11 +30,9 @@ def tool(
 ) -> Callable[[F], F]:
     """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it.
 
-    `permission_text` says in a few words what the permission allows; the consent page shows it.
+    `permission_text` says in a few words what the permission allows; the OAuth front's consent page
+    shows it (the raw scope string where a tool gives none).
     """
-    if (permission is None) != (permission_text is None):
-        raise ValueError("a tool's permission and its permission_text come together")
-
     def mark(fn: F) -> F:
         fn.__tool_spec__ = ToolSpec(  # type: ignore[attr-defined]
             fn=fn, name=fn.__name__, title=title, permission=permission, permission_text=permission_text,

@@ -195,3 +195,10 @@ def test_an_error_page_says_what_to_do_and_gives_a_reference(front_stack: FrontS
     expect_page(response, 401, "<p>The client_id names no client this server can verify.</p>")
     assert "<p>Nothing was sent to the app. If this keeps happening, tell the app's publisher or this server's administrator" in response.text
     assert f"error <code>invalid_client</code>, reference <code>{response.headers['x-correlation-id']}</code>" in response.text
+
+
+def test_every_permission_a_tool_declares_has_its_words() -> None:
+    import mcp_tools
+
+    assert [spec.name for spec in mcp_tools.SPECS if spec.permission and not spec.permission_text] == []
+    assert mcp_tools.permission_texts() == {"calculator.add": "Add numbers", "calculator.subtract": "Subtract numbers"}
