@@ -1,5 +1,8 @@
 """The composition root's one builder: the edge, and the OAuth front beside it when it is on.
 
+With the on-behalf-of example on, it also builds the MCP server with that tool (obo/) and
+hands it to the edge; `obo/` is imported only then.
+
 The edge and the front never import each other (STYLE: the composition root assembles).
 This module builds the front's routes and hands them to the edge as it is built, with
 the switch that makes the RFC 9728 document name this origin as the authorization server.
@@ -18,7 +21,10 @@ from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
     from front.settings import FrontSettings
+    from obo.settings import OboSettings
 
 __all__ = ["build_app"]
 
@@ -29,15 +35,22 @@ def build_app(
     front_settings: FrontSettings | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    obo_settings: OboSettings | None = None,
 ) -> Edge:
-    """The whole application as ASGI; `front_settings` turns the OAuth front on.
+    """The whole application as ASGI; `front_settings` turns the OAuth front on, `obo_settings`
+    the on-behalf-of example.
 
-    The front's package is imported only then, so with it off the cold start pays nothing for it.
-    `clock` (seconds since the epoch) is what token lifetimes and the front's sealed expiries are
-    judged by; tests pass a settable one instead of sleeping.
+    Each package is imported only then, so with them off the cold start pays nothing for them.
+    `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
+    example's token cache are judged by; tests pass a settable one instead of sleeping.
     """
+    server: MCPServer | None = None
+    if obo_settings is not None:
+        from obo.server import build_example_server
+
+        server = build_example_server(obo_settings, clock=clock, list_every_tool=settings.tools_listed == "all")
     if front_settings is None:
-        return build_asgi_app(settings, keys, clock=clock)
+        return build_asgi_app(settings, keys, clock=clock, server=server)
     from front.routes import build_front, front_routes
 
     # The consent page describes each scope in the words of the tools' own declaration.
@@ -45,4 +58,4 @@ def build_app(
     front = build_front(
         settings, front_settings, api_scopes(settings), clock=clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
     )
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server)

@@ -2,6 +2,7 @@
 
     python devserver.py                  # IdP on 127.0.0.1:8001, server on http://localhost:8000/mcp
     python devserver.py --front          # the same, with the OAuth front on: any MCP client signs in
+    python devserver.py --obo            # the on-behalf-of example tool too (the IdP then serves https)
 
 With no OAUTH_* settings it starts the development identity provider (devidp)
 and points the server at it. When OAUTH_ISSUER, OAUTH_AUDIENCE or
@@ -62,6 +63,30 @@ def front_environment(idp: DevIdentityProvider) -> dict[str, str]:
     }
 
 
+def obo_environment(idp: DevIdentityProvider) -> dict[str, str]:
+    """The on-behalf-of example against `idp`: its Graph-like /me, the managed-identity stand-in, no secret.
+
+    As on Azure: the API's registration trusts the managed identity through a federated credential,
+    and MSAL fetches the identity's token from IDENTITY_ENDPOINT with IDENTITY_HEADER. MSAL accepts
+    only https authorities, so `idp` must serve https (`tls=True`); REQUESTS_CA_BUNDLE trusts its
+    throwaway certificate for this process's requests (MSAL, the JWKS fetch, the call to /me).
+    """
+    from cryptography.fernet import Fernet
+
+    if idp.ca_path is None:
+        raise ValueError("the on-behalf-of example needs the identity provider on https (tls=True): MSAL accepts no other")
+    return {
+        "OBO_EXAMPLE": "on",
+        "OBO_MANAGED_IDENTITY_CLIENT_ID": defaults.DEV_MANAGED_IDENTITY_CLIENT_ID,
+        "OBO_API_URL": idp.me_url,
+        "OBO_REDIRECT_URI": idp.done_url,
+        "OBO_STATE_KEYS": Fernet.generate_key().decode(),
+        "IDENTITY_ENDPOINT": idp.identity_endpoint,
+        "IDENTITY_HEADER": idp.identity_header,
+        "REQUESTS_CA_BUNDLE": str(idp.ca_path),
+    }
+
+
 def front_instructions(mcp_url: str) -> str:
     """How to connect an MCP client that signs in by itself."""
     origin = mcp_url.rsplit("/mcp", 1)[0]
@@ -76,6 +101,18 @@ def front_instructions(mcp_url: str) -> str:
             f'  VS Code: "servers": {{"calc": {{"type": "http", "url": "{mcp_url}"}}}} in .vscode/mcp.json',
             "",
             "Ctrl-C stops everything.",
+        ]
+    )
+
+
+def obo_instructions(idp: DevIdentityProvider) -> str:
+    """The example tool, and how the client's terminal trusts the provider's https certificate."""
+    return "\n".join(
+        [
+            "",
+            "On-behalf-of example: get_my_profile reads the user's profile from the provider's /v1.0/me.",
+            f"  export REQUESTS_CA_BUNDLE={idp.ca_path}   # the client CLI trusts the provider's https certificate",
+            "  python -m client call get_my_profile",
         ]
     )
 
@@ -128,18 +165,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="MCP server port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--idp-port", type=int, default=defaults.DEV_PORT, help="identity provider port (0: any)")
     parser.add_argument("--front", action="store_true", help="turn the OAuth front on (docs/direct-clients.md)")
+    parser.add_argument(
+        "--obo", action="store_true", help="turn the on-behalf-of example tool get_my_profile on (docs/downstream.md)"
+    )
     args = parser.parse_args(argv)
 
     idp: DevIdentityProvider | None = None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if not any(os.environ.get(name) for name in _REAL_SETTINGS):
-            idp = DevIdentityProvider(port=args.idp_port).start()
+            idp = DevIdentityProvider(port=args.idp_port, tls=args.obo).start()
             os.environ.update(dev_environment(idp))
             if args.front:
                 os.environ.update(front_environment(idp))
-        elif args.front:
-            os.environ["OAUTH_FRONT"] = "on"  # the OAUTH_FRONT_* settings are then yours to give
+            if args.obo:
+                os.environ.update(obo_environment(idp))
+        else:
+            # The OAUTH_FRONT_* and OBO_* settings are then yours to give.
+            if args.front:
+                os.environ["OAUTH_FRONT"] = "on"
+            if args.obo:
+                os.environ["OBO_EXAMPLE"] = "on"
         # Bind before printing, so port 0 can be reported; loopback only.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", args.port))
@@ -150,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(front_instructions(mcp_url), flush=True)
         else:
             print(instructions(mcp_url, idp), flush=True)
+        if args.obo and idp is not None:
+            print(obo_instructions(idp), flush=True)
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
         # With the front on, request lines would carry codes and sealed states in their query strings.
         config = uvicorn.Config(

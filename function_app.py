@@ -27,6 +27,13 @@ if os.environ.get("OAUTH_FRONT", "").strip():
 
     front_settings, front_errors = front_problems(os.environ, settings)
     problems += front_errors
+obo_settings = None
+if os.environ.get("OBO_EXAMPLE", "").strip():
+    # The on-behalf-of example (docs/downstream.md), imported only when it is asked for.
+    from obo.settings import obo_problems
+
+    obo_settings, obo_errors = obo_problems(os.environ, settings)
+    problems += obo_errors
 if problems or settings is None:
     raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
 log_startup_notices(settings)
@@ -51,7 +58,7 @@ finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
 
-asgi_app = build_app(settings, signing_keys, front_settings)
+asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from secrets import token_urlsafe
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .consent import consent_page, message_page
 from .keys import SigningKey
 from .oauth import DevAuthorizationServer, ParamsRequest
-from .registry import DevUser
+from .registry import ClientRegistration, DevUser
 from .scopes import OIDC_SCOPES, user_scope
 
 __all__ = ["MULTI_TENANT_AUTHORITIES", "Endpoints", "TenantSite", "build_app", "metadata"]
@@ -150,6 +152,8 @@ def _site_routes(
         return await decide(request)
 
     def show_consent(request: Request) -> Response:
+        if server.downstream is not None and server.downstream.is_downstream_request(request.query_params):
+            return show_downstream_consent(dict(request.query_params))
         oauth_request = params_request(request, list(request.query_params.multi_items()))
         try:
             grant = server.get_consent_grant(oauth_request)
@@ -174,6 +178,8 @@ def _site_routes(
         if params is None:
             page = message_page("Consent expired", "This sign-in request is unknown, used or expired. Start again.")
             return HTMLResponse(page, status_code=400)
+        if server.downstream is not None and server.downstream.is_downstream_request(params):
+            return decide_downstream(params, users.get(str(form.get("user", ""))) if form.get("decision") == "approve" else None)
         oauth_request = params_request(request, list(params.items()))
         try:
             grant = server.get_consent_grant(oauth_request)
@@ -182,6 +188,45 @@ def _site_routes(
         user = users.get(str(form.get("user", ""))) if form.get("decision") == "approve" else None
         # No user means denial: authlib redirects with error=access_denied (RFC 6749 §4.1.2.1).
         return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)  # type: ignore[no-any-return]
+
+    def downstream_client(params: Mapping[str, str]) -> tuple[ClientRegistration | None, Response | None]:
+        """The API registration asking for downstream scopes, with a registered redirect URI, or the error page."""
+        client = server.clients.get(params.get("client_id", ""))
+        if client is None:
+            text = f"AADSTS700016: Application with identifier '{params.get('client_id', '')}' was not found in the directory."
+            return None, HTMLResponse(message_page("Unknown application", text), status_code=400)
+        if not client.check_redirect_uri(params.get("redirect_uri", "")):
+            # RFC 6749 §4.1.2.1: never redirect to a URI the registration does not list.
+            text = "AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured."
+            return None, HTMLResponse(message_page("Redirect URI mismatch", text), status_code=400)
+        return client, None
+
+    def show_downstream_consent(params: dict[str, str]) -> Response:
+        client, error = downstream_client(params)
+        if client is None:
+            return error or HTMLResponse("", status_code=400)
+        shown = [s for s in params.get("scope", "").split() if s not in OIDC_SCOPES]
+        if params.get("claims"):
+            shown.append(f"an extra sign-in step (claims {params['claims']})")
+        ticket = server.store.park_request(params)
+        page = consent_page(
+            action=endpoints.authorization_endpoint, ticket=ticket, client=client, scopes=shown, users=users.values()
+        )
+        return HTMLResponse(page, headers={**_NO_STORE, "X-Frame-Options": "DENY"})
+
+    def decide_downstream(params: dict[str, str], user: DevUser | None) -> Response:
+        client, error = downstream_client(params)
+        if client is None or server.downstream is None:
+            return error or HTMLResponse("", status_code=400)
+        if user is None:
+            query = {"error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access the app."}
+        else:
+            server.downstream.record_sign_in(params, user)
+            # Entra would issue a code; the MCP server never redeems it (the sign-in itself is the point).
+            query = {"code": token_urlsafe(32)}
+        if params.get("state"):
+            query["state"] = params["state"]
+        return RedirectResponse(f"{params['redirect_uri']}?{urlencode(query)}", status_code=302)
 
     async def token(request: Request) -> Response:
         form = await request.form()

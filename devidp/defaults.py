@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEV_API_CLIENT_ID",
+    "DEV_API_CLIENT_SECRET",
     "DEV_APP_CLIENT_ID",
     "DEV_APP_CLIENT_SECRET",
     "DEV_FRONT_CLIENT_ID",
@@ -30,6 +31,8 @@ DEV_PORT = 8001
 DEV_TENANT_ID = "11111111-1111-4111-8111-111111111111"
 #: The API's app registration: the resource whose client id is the token's `aud`.
 DEV_API_CLIENT_ID = "22222222-2222-4222-8222-222222222222"
+#: The API's own credential for on-behalf-of when it runs without the managed identity (local only).
+DEV_API_CLIENT_SECRET = "dev-only-api-secret-not-for-production"  # noqa: S105 - dev fixture
 #: A public client (no secret) for the authorization code flow with PKCE, like the CLI's `login`.
 DEV_PUBLIC_CLIENT_ID = "33333333-3333-4333-8333-333333333333"
 #: A confidential client: client credentials (app roles) and the code flow, like an AI gateway.

@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import logfilter
+from .downstream import DownstreamStandIn, OnBehalfOfGrant
 from .federation import JWT_BEARER, FederatedAssertionRejected, authenticate_federated
 from .grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant, S256CodeChallenge
 from .issuer import TokenIssuer
@@ -92,6 +93,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         issuer: TokenIssuer,
         resource: Resource,
         clock: Callable[[], float],
+        downstream: DownstreamStandIn | None = None,
         strict_refresh_rotation: bool = False,
     ) -> None:
         super().__init__()
@@ -105,6 +107,10 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge()])
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
+        #: On-behalf-of and the Graph-like downstream API (devidp/downstream.py).
+        self.downstream = downstream
+        if downstream is not None:
+            self.register_grant(OnBehalfOfGrant)
         self.register_token_generator("default", self._generate_token)
         self.register_client_auth_method("private_key_jwt", self._authenticate_assertion)
 

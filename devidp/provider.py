@@ -23,16 +23,19 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from . import defaults
 from .app import Endpoints, TenantSite, build_app
 from .claims import TokenShape, TokenVersion
+from .consent import message_page
+from .downstream import DONE_PATH, ME_PATH, DownstreamStandIn
 from .issuer import TokenIssuer
 from .keys import SigningKey
 from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
-from .registry import ClientRegistration, DevUser, default_clients, default_users
+from .registry import ClientRegistration, DevUser, api_registration, default_clients, default_users
 from .scopes import Resource
 from .store import Store
 from .tls import write_loopback_certificate
@@ -43,6 +46,11 @@ __all__ = ["DevIdentityProvider"]
 def _require_loopback(host: str) -> None:
     if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
         raise ValueError(f"the development identity provider serves loopback only, not {host!r}")
+
+
+def _done_page(request: object) -> HTMLResponse:
+    """Where the API's registration sends the browser after consent or a step-up."""
+    return HTMLResponse(message_page("Done", "You can close this page and go back to your MCP client."))
 
 
 class DevIdentityProvider:
@@ -126,6 +134,8 @@ class DevIdentityProvider:
         )
         #: The secret a caller of the stand-in sends as X-IDENTITY-HEADER (IDENTITY_HEADER on App Service).
         self.identity_header = secrets.token_urlsafe(24)
+        #: On-behalf-of and the Graph-like /v1.0/me, with its failure switches (set at start()).
+        self.downstream: DownstreamStandIn | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -138,6 +148,16 @@ class DevIdentityProvider:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
+        # The API's own registration, for on-behalf-of; after consent the browser lands on DONE_PATH.
+        self.clients.setdefault(defaults.DEV_API_CLIENT_ID, api_registration((f"{self.url}{DONE_PATH}",)))
+        self.downstream = DownstreamStandIn(
+            key=self.key,
+            issuers=frozenset({self.issuer, self.v1_issuer}),
+            v1_issuer=self.v1_issuer,
+            tenant_id=self.tenant_id,
+            users=self.users,
+            clock=self.clock,
+        )
         sites = [
             TenantSite(
                 endpoints=Endpoints(base_url=self.url, tenant_id=tid),
@@ -148,6 +168,7 @@ class DevIdentityProvider:
                     issuer=self._make_issuer(tid),
                     resource=self.resource,
                     clock=self.clock,
+                    downstream=self.downstream if tid == self.tenant_id else None,
                     strict_refresh_rotation=self.strict_refresh_rotation,
                 ),
             )
@@ -165,7 +186,11 @@ class DevIdentityProvider:
             sites=sites,
             key=self.key,
             users=self.users,
-            extra_routes=[Route(MANAGED_IDENTITY_PATH, identity, methods=["GET"])],
+            extra_routes=[
+                Route(MANAGED_IDENTITY_PATH, identity, methods=["GET"]),
+                Route(ME_PATH, self.downstream.me, methods=["GET"]),
+                Route(DONE_PATH, _done_page, methods=["GET"]),
+            ],
         )
         certfile = keyfile = None
         if self.tls:
@@ -274,6 +299,16 @@ class DevIdentityProvider:
     def identity_endpoint(self) -> str:
         """The managed-identity stand-in: what App Service puts in IDENTITY_ENDPOINT."""
         return f"{self.url}{MANAGED_IDENTITY_PATH}"
+
+    @property
+    def me_url(self) -> str:
+        """The Graph-like /me stand-in (what OBO_API_URL points at locally)."""
+        return f"{self.url}{ME_PATH}"
+
+    @property
+    def done_url(self) -> str:
+        """The API registration's redirect URI after consent (what OBO_REDIRECT_URI points at locally)."""
+        return f"{self.url}{DONE_PATH}"
 
     @property
     def app_id_uri(self) -> str:

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from . import defaults
 from .federation import FederatedCredential
 
-__all__ = ["ClientRegistration", "DevUser", "default_clients", "default_users"]
+__all__ = ["ClientRegistration", "DevUser", "api_registration", "default_clients", "default_users"]
 
 _ALL_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 
@@ -137,6 +137,23 @@ def default_users() -> dict[str, DevUser]:
         ),
     ]
     return {u.preferred_username: u for u in users}
+
+
+def api_registration(redirect_uris: tuple[str, ...]) -> ClientRegistration:
+    """The API's own registration: the confidential client of the on-behalf-of exchange.
+
+    It authenticates with the managed identity's federated credential, as on Azure, or with a
+    development secret; `redirect_uris` is where the browser lands after consent or a step-up.
+    """
+    return ClientRegistration(
+        client_id=defaults.DEV_API_CLIENT_ID,
+        client_secret=defaults.DEV_API_CLIENT_SECRET,
+        name="calculator MCP server (the API)",
+        redirect_uris=redirect_uris,
+        grant_types=frozenset({"urn:ietf:params:oauth:grant-type:jwt-bearer"}),
+        service_principal_oid="dddddddd-dddd-4ddd-8ddd-dddddddddddd",
+        federated_credentials=(FederatedCredential(subject=defaults.DEV_MANAGED_IDENTITY_OBJECT_ID),),
+    )
 
 
 def default_clients() -> dict[str, ClientRegistration]:

@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +38,9 @@ from .fastpath import FastPath
 from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
 from .lifespan import LifespanOnce
 from .metadata import protected_resource_metadata
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
@@ -249,6 +252,7 @@ def build_asgi_app(
     *,
     authorization_server: Mapping[str, Handler] | None = None,
     clock: Callable[[], float] = time.time,
+    server: MCPServer | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
@@ -257,9 +261,12 @@ def build_asgi_app(
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
+    `server`: the MCP server to serve, when the composition root adds opt-in example tools
+    (the on-behalf-of example), built with `settings.tools_listed` like the default,
+    `mcp_tools.build_server()`.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    sdk = stateless_app(mcp_tools.build_server(list_every_tool=settings.tools_listed == "all"))
+    sdk = stateless_app(server or mcp_tools.build_server(list_every_tool=settings.tools_listed == "all"))
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its

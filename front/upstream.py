@@ -3,21 +3,19 @@
 The grants are authlib's OAuth 2.0 client (`OAuth2Session`), with the front's
 own PKCE (RFC 7636) and its own client authentication: a secret (local use), or
 a managed identity's token presented as a federated client assertion, so no
-secret exists on Azure ("Workload identity federation: configure an app to
-trust a managed identity"; the assertion follows RFC 7523 §2.2). MSAL's
-managed-identity client fetches that token through the App Service
-IDENTITY_ENDPOINT / IDENTITY_HEADER protocol and caches it.
+secret exists on Azure. That assertion is `outbound.ManagedIdentityAssertion`,
+shared with the on-behalf-of example (obo/).
 
 Everything here blocks on the network: callers run it off the event loop.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from auth.errors import Failure
+from outbound import AssertionUnavailable, ManagedIdentityAssertion
 
 from .settings import FrontSettings
 
@@ -45,8 +43,8 @@ class Upstream:
 
     def __init__(self, settings: FrontSettings) -> None:
         self.settings = settings
-        self._managed_identity: Any = None
-        self._lock = threading.Lock()
+        identity = settings.managed_identity
+        self._assertion = None if identity is None else ManagedIdentityAssertion(identity, settings.assertion_audience)
 
     def authorization_url(self, *, redirect_uri: str, scope: str, state: str, code_challenge: str) -> str:
         """Where the browser goes next. No `resource`: Entra v2 refuses one that is not an
@@ -122,26 +120,15 @@ class Upstream:
             ("client_id", self.settings.client_id),
             # RFC 7521 §4.2 / RFC 7523 §2.2: the managed identity's token is the assertion.
             ("client_assertion_type", _JWT_BEARER),
-            ("client_assertion", self._assertion()),
+            ("client_assertion", self._assertion_value()),
         ]
         return uri, headers, add_params_to_qs(body or "", params)
 
-    def _assertion(self) -> str:
+    def _assertion_value(self) -> str:
         """The managed identity's token for the token-exchange audience (MSAL caches it)."""
-        import msal
-        import requests
-
-        with self._lock:
-            if self._managed_identity is None:
-                # A user-assigned identity only: an app's federated credential cannot trust a system-assigned one.
-                managed = msal.UserAssignedManagedIdentity(client_id=self.settings.managed_identity)
-                self._managed_identity = msal.ManagedIdentityClient(managed, http_client=requests.Session())
-            client = self._managed_identity
-        try:
-            result = client.acquire_token_for_client(resource=self.settings.assertion_audience)
-        except (requests.RequestException, ValueError) as exc:
-            raise UpstreamUnavailable("managed_identity") from exc
-        token = result.get("access_token") if isinstance(result, dict) else None
-        if not token:
+        if self._assertion is None:  # FrontSettings requires a secret or an identity
             raise UpstreamUnavailable("managed_identity")
-        return str(token)
+        try:
+            return self._assertion()
+        except AssertionUnavailable as exc:
+            raise UpstreamUnavailable("managed_identity") from exc

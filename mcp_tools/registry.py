@@ -23,6 +23,8 @@ class ToolSpec:
     permission_text: str | None = None
     read_only: bool = True
     idempotent: bool = True
+    #: The tool reaches beyond this server (a downstream API), MCP's `openWorldHint`.
+    open_world: bool = False
 
 
 def tool(

@@ -17,9 +17,10 @@ The MCP tools spec ("Listing Tools") leaves the list to the server; the 403 is t
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
@@ -63,38 +64,50 @@ def _allowed(spec: ToolSpec) -> bool:
 class PermissionAwareServer(MCPServer):
     """Filters `tools/list` per caller (unless `list_every_tool`) and re-checks permissions before any tool runs."""
 
-    def __init__(self, *args: Any, list_every_tool: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, list_every_tool: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.specs = {spec.name: spec for spec in specs}
         self.list_every_tool = list_every_tool
 
     async def list_tools(self) -> list[Tool]:
+        specs = self.specs
         return [
             tool
             for tool in await super().list_tools()
-            if tool.name in _BY_NAME and (self.list_every_tool or _allowed(_BY_NAME[tool.name]))
+            if tool.name in specs and (self.list_every_tool or _allowed(specs[tool.name]))
         ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        spec = _BY_NAME.get(name)
+        spec = self.specs.get(name)
         if spec is not None and not _allowed(spec):
             # The edge answers 403 before we get here; this guards any path around it.
             raise ToolError(f"Permission {spec.permission} is required to call {name}")
         return await super().call_tool(name, arguments, context)
 
 
-def build_server(*, list_every_tool: bool = False) -> MCPServer:
-    """An MCP server with every tool registered; `list_every_tool`: MCP_TOOLS_LISTED=all (see above)."""
+def build_server(
+    examples: Sequence[ToolSpec] = (), *, request_state_security: RequestStateSecurity | None = None, list_every_tool: bool = False
+) -> MCPServer:
+    """An MCP server with every tool registered, and the opt-in `examples` after them.
+
+    `request_state_security` seals the 2026-07-28 `requestState` of tools that ask the client
+    for input (the on-behalf-of example); None keeps the SDK's default. `list_every_tool`:
+    MCP_TOOLS_LISTED=all (see above).
+    """
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
+    specs = (*SPECS, *examples)
     server = new_server(
         PermissionAwareServer,
+        specs=specs,
+        request_state_security=request_state_security,
         name=SERVER_NAME,
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
         list_every_tool=list_every_tool,
     )
-    for spec in SPECS:
+    for spec in specs:
         server.add_tool(
             spec.fn,
             name=spec.name,
@@ -104,7 +117,7 @@ def build_server(*, list_every_tool: bool = False) -> MCPServer:
                 read_only_hint=spec.read_only,
                 idempotent_hint=spec.idempotent,
                 destructive_hint=False,
-                open_world_hint=False,
+                open_world_hint=spec.open_world,
             ),
         )
     return server
