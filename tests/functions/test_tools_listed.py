@@ -92,3 +92,31 @@ def test_another_value_stops_the_app_with_the_setting_named(jwks_server: JwksSer
         Settings.from_env(entra_env(jwks_server.url, MCP_TOOLS_LISTED="some"))
 
     assert error.value.problems == ["MCP_TOOLS_LISTED must be callable or all"]
+
+
+def test_the_on_behalf_of_example_server_lists_every_tool_too(jwks_server: JwksServer, signing_key: SigningKey) -> None:
+    # The composition root builds the example's server itself; the setting must reach it as well.
+    import azure.functions as func
+    from cryptography.fernet import Fernet
+
+    from app_factory import build_app
+    from auth import JwksCache
+    from obo.settings import OboSettings
+
+    settings = Settings.from_env(entra_env(jwks_server.url, MCP_TOOLS_LISTED="all"))
+    obo = OboSettings(
+        client_id="22222222-2222-4222-8222-222222222222",
+        authority="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47",
+        scopes=("https://graph.microsoft.com/User.Read",),
+        api_url="https://graph.microsoft.com/v1.0/me",
+        redirect_uri="https://calc.example/obo/done",
+        state_keys=(Fernet.generate_key().decode(),),
+        managed_identity="bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+    )
+    host = FunctionHost(func.AsgiFunctionApp(app=build_app(settings, JwksCache(settings.jwks_uri), obo_settings=obo), http_auth_level=func.AuthLevel.ANONYMOUS))
+    try:
+        listed = send(host, mint(signing_key, user_claims(scp="calculator.add")), "fast", "tools/list", {})
+    finally:
+        host.close()
+
+    assert [tool["name"] for tool in json.loads(listed.get_body())["result"]["tools"]] == [*ALL_TOOLS, "get_my_profile"]
