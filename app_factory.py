@@ -21,9 +21,8 @@ from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
-
     from front.settings import FrontSettings
+    from mcp_tools import PermissionAwareServer
     from obo.settings import OboSettings
 
 __all__ = ["build_app"]
@@ -44,11 +43,13 @@ def build_app(
     `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
     example's token cache are judged by; tests pass a settable one instead of sleeping.
     """
-    server: MCPServer | None = None
+    server: PermissionAwareServer | None = None
     if obo_settings is not None:
         from obo.server import build_example_server
 
-        server = build_example_server(obo_settings, clock=clock, list_every_tool=settings.tools_listed == "all")
+        server = build_example_server(
+            obo_settings, clock=clock, refusals=settings.refused_callers, list_every_tool=settings.tools_listed == "all"
+        )
     if front_settings is None:
         return build_asgi_app(settings, keys, clock=clock, server=server)
     from front.routes import build_front, front_routes

@@ -58,7 +58,11 @@ finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
 
-asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
+try:
+    asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
+except ConfigError as error:
+    # What only the built server can judge: MCP_REFUSED_CALLERS naming a tool it does not have.
+    raise SystemExit(str(error)) from None
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

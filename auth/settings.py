@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from .refusals import NO_REFUSALS, REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
+
 __all__ = [
     "CONSUMERS_TENANT_ID",
     "ConfigError",
@@ -103,6 +105,8 @@ class Settings:
     allowed_tenants: frozenset[str] | None = None
     #: OAUTH_ALLOWED_TENANTS contains `*`.
     any_tenant: bool = False
+    #: MCP_REFUSED_CALLERS: caller kinds refused every tool or one tool (auth.refusals).
+    refused_callers: CallerRefusals = NO_REFUSALS
     #: MCP_TOOLS_LISTED: `tools/list` shows each caller only the tools it may call ("callable"), or every
     #: tool ("all"), so that a client which calls only what it is shown meets the 403 and steps up.
     tools_listed: ToolsListed = "callable"
@@ -181,6 +185,7 @@ class Settings:
             # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
             _check_token_chars("MCP_PUBLIC_URL", public_url, _NOT_QUOTABLE, problems)
         allowed_origins = _allowed_origins(env.value("MCP_ALLOWED_ORIGINS"), problems)
+        refused_callers = read_refusals(env.value(REFUSED_CALLERS_SETTING), problems)
         tools_listed = _tools_listed(env.value("MCP_TOOLS_LISTED"), problems)
         if problems or issuer is None or audience is None or jwks_uri is None:
             raise ConfigError(problems)
@@ -209,6 +214,7 @@ class Settings:
             v1_issuer_base=family.v1_issuer_base,
             allowed_tenants=allowed_tenants,
             any_tenant=any_tenant,
+            refused_callers=refused_callers,
             tools_listed=tools_listed,
         )
 

@@ -20,7 +20,7 @@ from web.place import Resource
 
 from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
 from .binding import bind_to_browser, browser_holds, release
-from .clients import Client, UnknownClient, redirect_uri_allowed, resolve_client
+from .clients import Client, UnknownClient, redirect_uri_allowed, redirect_uri_problem, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, may_remember, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
 from .destination import ascii_host
@@ -35,7 +35,7 @@ from .errors import (
 )
 from .params import single
 from .sealed import ConsentTransaction, SealedCode, UpstreamState
-from .sealing import SealError, fingerprint
+from .sealing import SealError, fingerprint, sealed_length
 
 __all__ = ["authorize", "callback"]
 
@@ -48,8 +48,9 @@ NOT_THIS_BROWSER = (
 CODE_SECONDS = 60
 #: The person has this long to read the page and sign in upstream.
 TRANSACTION_SECONDS = 600
-#: The client's state rides inside the sealed upstream state, which must stay a modest URL.
-MAX_STATE_CHARS = 1024
+#: The client's state rides inside the sealed transaction and upstream state, which must stay under
+#: the sealed-value cap: it is measured in the bytes it takes there (JSON, so "é" is 6), not in characters.
+MAX_STATE_BYTES = 1024
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
 _S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -102,6 +103,9 @@ async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[
         raise InvalidRequest("redirect_uri is required", reason="missing_redirect_uri")
     if not redirect_uri_allowed(client, redirect_uri):
         raise InvalidRequest("The redirect_uri is not registered for this client", reason="redirect_uri_mismatch")
+    if redirect_uri_problem(redirect_uri):
+        # A registration sealed before today's rules (a non-ASCII host broke the page's CSP header).
+        raise InvalidRequest("The redirect_uri registered for this client is no longer accepted; register again", reason="redirect_uri_refused")
     return client, redirect_uri
 
 
@@ -118,8 +122,9 @@ def _transaction(front: Front, place: Resource, client: Client, redirect_uri: st
     if not _S256_CHALLENGE.fullmatch(challenge):
         raise InvalidRequest("code_challenge is not an S256 challenge", reason="bad_code_challenge")
     state = single(params, "state")
-    if state is not None and len(state) > MAX_STATE_CHARS:
-        raise InvalidRequest(f"state is longer than {MAX_STATE_CHARS} characters", reason="state_too_long")
+    if state is not None and sealed_length(state) > MAX_STATE_BYTES:
+        # Counted as sealed: 1,024 x "é" passed a count of characters, then broke the sealed form at Approve.
+        raise InvalidRequest(f"state is longer than {MAX_STATE_BYTES} bytes once encoded", reason="state_too_long")
     front.check_resource(single(params, "resource"), place)
     scopes = front.requested_scopes(single(params, "scope"))
     return ConsentTransaction(

@@ -24,15 +24,16 @@ from auth.settings import is_loopback_host
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 from .fetch import DocumentFetcher, DocumentRefused
 from .sealed import ClientRegistration
-from .sealing import Sealer, SealError
+from .sealing import MAX_SEALED_CHARS, Sealer, SealError
 
 __all__ = [
     "Client",
     "ClientDocuments",
     "UnknownClient",
+    "check_client_id",
     "is_document_client_id",
-    "redirect_uri_problem",
     "redirect_uri_allowed",
+    "redirect_uri_problem",
     "register_client",
     "resolve_client",
 ]
@@ -47,6 +48,8 @@ MAX_SHOWN_CLIENT_ID = 200
 FAILURE_TTL_SECONDS = 30.0
 _BUSY = "document_busy"
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+# RFC 3986 §2.2-2.4: unreserved, reserved and "%" (the percent-encodings themselves are left to the client).
+_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 # Schemes a browser would run or read locally rather than hand to an app: never a redirect target.
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "ftp", "ws", "wss"})
 
@@ -98,6 +101,12 @@ def redirect_uri_problem(uri: Any) -> str | None:
         return "must not contain a fragment (RFC 6749 section 3.1.2)"
     if scheme in _FORBIDDEN_SCHEMES:
         return f"must not use the {scheme} scheme"
+    if not _URI_CHARACTERS.fullmatch(uri):
+        # RFC 7591 §2: a redirect URI is a URI, and RFC 3986 §2 allows these characters only: an
+        # international host is written in its A-label (xn--) form, anything else percent-encoded.
+        # A host that is not Latin-1 broke the consent page's CSP header; a quote or a control
+        # character grew several times over in the sealed values that carry the URI.
+        return "must be a URI: ASCII letters, digits and the characters RFC 3986 allows (an international host in its xn-- form)"
     if "@" in parts.netloc:
         # RFC 3986 §7.6: `https://accounts.google.com-signin@evil.example/cb` goes to evil.example
         # while it reads as Google; a redirect URI has no use for a user name or password.
@@ -127,6 +136,9 @@ def redirect_uri_allowed(client: Client, redirect_uri: str) -> bool:
         return False
     if asked.scheme != "http" or not is_loopback_host(asked.hostname) or asked.fragment or asked_port == 0:
         return False
+    if "@" in asked.netloc:
+        # RFC 3986 §7.6: userinfo before a host misleads; only the port may differ (RFC 8252 §7.3).
+        return False
     for registered in client.redirect_uris:
         known = urlsplit(registered)
         # RFC 3986 §6.2.3: for http an empty path is "/" (VS Code registers http://127.0.0.1:33418).
@@ -146,6 +158,16 @@ def _redirect_uris(value: Any) -> tuple[str, ...] | str:
         if problem:
             return f"redirect URI {str(uri)[:80]!r} {problem}"
     return tuple(value)
+
+
+def has_unpaired_surrogate(document: Any) -> bool:
+    """True when a parsed JSON document holds "\\ud800" or the like (RFC 8259 §8.2): it parses,
+    but is no character, so no page or JSON answer could carry it in UTF-8."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _name(value: Any, fallback: str) -> str:
@@ -168,11 +190,18 @@ def register_client(sealer: Sealer, metadata: Any) -> dict[str, Any]:
     """
     if not isinstance(metadata, dict):
         raise InvalidClientMetadata("The body must be a JSON object", reason="not_an_object")
+    if has_unpaired_surrogate(metadata):
+        raise InvalidClientMetadata("The body holds an unpaired surrogate, which is no character (RFC 8259 section 8.2)", reason="unpaired_surrogate")
     uris = _redirect_uris(metadata.get("redirect_uris"))
     if isinstance(uris, str):
         raise InvalidRedirectUri(uris, reason="redirect_uris")
     grants = metadata.get("grant_types", ["authorization_code"])
-    if not isinstance(grants, list) or not set(grants) <= {"authorization_code", "refresh_token"} or "authorization_code" not in grants:
+    if (
+        not isinstance(grants, list)
+        or not all(isinstance(grant, str) for grant in grants)  # objects or arrays are no grant type (RFC 7591 §2)
+        or not set(grants) <= {"authorization_code", "refresh_token"}
+        or "authorization_code" not in grants
+    ):
         raise InvalidClientMetadata("grant_types may be authorization_code and refresh_token only", reason="grant_types")
     responses = metadata.get("response_types", ["code"])
     if responses != ["code"]:
@@ -180,6 +209,13 @@ def register_client(sealer: Sealer, metadata: Any) -> dict[str, Any]:
     name = _name(metadata.get("client_name"), "Unnamed client")
     issued_at = int(sealer.now())
     client_id = sealer.seal_value(ClientRegistration(name=name, redirect_uris=uris), lifetime=None)
+    if len(client_id) > MAX_SEALED_CHARS:
+        # The client id is the sealed registration: one longer than the front opens would be
+        # registered (201) and then name no client at /oauth/authorize. RFC 7591 §3.2.2: refuse it now.
+        raise InvalidClientMetadata(
+            f"The registration is too large: its client_id would pass {MAX_SEALED_CHARS} characters; register fewer or shorter redirect_uris",
+            reason="registration_too_large",
+        )
     answer: dict[str, Any] = {
         "client_id": client_id,
         "client_id_issued_at": issued_at,
@@ -242,11 +278,8 @@ def _document_client(url: str, body: bytes) -> Client:
         raise UnknownClient("document_not_json") from exc
     if not isinstance(document, dict):
         raise UnknownClient("document_not_json")
-    try:
-        # RFC 8259 §8.2: "\ud800" parses, but is no character: the consent page could not be encoded.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise UnknownClient("document_unpaired_surrogate") from exc
+    if has_unpaired_surrogate(document):
+        raise UnknownClient("document_unpaired_surrogate")
     # draft §4.1 (-02 §4): the document's client_id MUST equal the URL it was fetched from, exactly.
     if document.get("client_id") != url:
         raise UnknownClient("document_client_id_mismatch")
@@ -366,9 +399,22 @@ class ClientDocuments:
             return exc.reason
 
 
+def check_client_id(sealer: Sealer, documents: ClientDocuments, client_id: str) -> None:
+    """UnknownClient unless `client_id` could name a client, judged without fetching anything:
+    a registration that opens, or a client id URL of the right form."""
+    if not client_id or len(client_id) > MAX_SEALED_CHARS:
+        raise UnknownClient("missing_client_id")
+    if is_document_client_id(client_id):
+        problem = _client_id_url_problem(client_id, dev_mode=documents.dev_mode)
+        if problem:
+            raise UnknownClient(f"client_id_{problem}", client_id=client_id)
+        return
+    _registered_client(sealer, client_id)
+
+
 async def resolve_client(sealer: Sealer, documents: ClientDocuments, client_id: str) -> Client:
     """The client a client id names; UnknownClient otherwise. May fetch a document (async, bounded)."""
-    if not client_id or len(client_id) > 8192:
+    if not client_id or len(client_id) > MAX_SEALED_CHARS:
         raise UnknownClient("missing_client_id")
     if is_document_client_id(client_id):
         return await documents.load(client_id)

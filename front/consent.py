@@ -58,7 +58,14 @@ def csrf_matches(expected: str, form_value: object, cookie_value: str | None) ->
     """Form field and cookie both equal the token sealed into this transaction."""
     if not isinstance(form_value, str) or cookie_value is None:
         return False
-    return hmac.compare_digest(expected, form_value) and hmac.compare_digest(expected, cookie_value)
+    # hmac.compare_digest raises TypeError for a str that is not ASCII; compare bytes instead.
+    token = expected.encode()
+    return hmac.compare_digest(token, _as_bytes(form_value)) and hmac.compare_digest(token, _as_bytes(cookie_value))
+
+
+def _as_bytes(value: str) -> bytes:
+    """Any text as bytes (a lone surrogate included), for a comparison that never raises."""
+    return value.encode("utf-8", "surrogatepass")
 
 
 def _source(uri: str) -> str:

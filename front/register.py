@@ -22,7 +22,9 @@ async def register(front: Front, request: Request, body: bytes) -> Response:
     try:
         try:
             metadata = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except RecursionError as exc:  # deep nesting: CPython's decoder recurses once per level
+            raise InvalidClientMetadata("The body is nested too deeply", reason="too_deep") from exc
+        except (UnicodeDecodeError, ValueError) as exc:  # not JSON, or an integer past int_max_str_digits
             raise InvalidClientMetadata("The body must be a JSON object", reason="not_json") from exc
         answer = register_client(front.sealer, metadata)
     except FrontError as error:

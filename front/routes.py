@@ -16,7 +16,7 @@ from auth import Settings
 from web.asgi import BodyTooLarge, ClientGone, Handler, method_not_allowed, read_body, send_json
 from web.place import BadHost, answer_bad_host, document_headers, resource_for
 
-from .answers import OPEN_CORS
+from .answers import NO_STORE, OPEN_CORS
 from .authorize import authorize, callback
 from .clients import ClientDocuments
 from .context import AUTHORIZE_PATH, CALLBACK_PATH, METADATA_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH, Front
@@ -120,7 +120,8 @@ async def _capped_body(receive: Receive, send: Send) -> bytes | None:
     try:
         return await read_body(receive, MAX_BODY_BYTES)
     except BodyTooLarge:
-        await send_json(send, 413, {"error": "invalid_request", "error_description": "The body is too large"})
+        # RFC 6749 §5.1 (and RFC 9111 §5.2.2.5): no answer of the front is stored by a cache, this one included.
+        await send_json(send, 413, {"error": "invalid_request", "error_description": "The body is too large"}, NO_STORE)
     except ClientGone:
         pass
     return None

@@ -25,6 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from auth.errors import Failure
 
 __all__ = [
+    "MAX_SEALED_CHARS",
     "Expired",
     "Purpose",
     "SealError",
@@ -34,10 +35,12 @@ __all__ = [
     "WrongPurpose",
     "fingerprint",
     "key_problem",
+    "sealed_length",
 ]
 
 Purpose = Literal["client", "consent", "state", "code", "refresh", "remember"]
-_MAX_SEALED_CHARS = 8192
+#: The longest sealed value `open` reads: what a client id, a form field or a cookie may carry.
+MAX_SEALED_CHARS = 8192
 
 
 class SealedPayload(Protocol):
@@ -90,6 +93,30 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def _is_canonical(sealed: str) -> bool:
+    """True when `sealed` is exactly the encoding Fernet writes: url-safe base64 with its padding.
+
+    Fernet's decoder is lenient (it skips characters outside the alphabet, takes `+/` for `-_`,
+    ignores bits after the last byte and anything after the padding), so one sealed value would
+    have many spellings that all open. Each must have one (RFC 4648 §3.5: decoders MAY reject
+    non-canonical encodings, §3.3: and characters outside the alphabet): decode strictly, encode
+    again and demand the same characters.
+    """
+    if not sealed.isascii():
+        return False
+    spelled = sealed.encode("ascii")
+    try:
+        raw = base64.b64decode(spelled, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return base64.urlsafe_b64encode(raw) == spelled
+
+
+def sealed_length(value: str) -> int:
+    """The bytes `value` takes inside a sealed payload (JSON with ASCII escapes), quotes excluded."""
+    return len(json.dumps(value)) - 2
+
+
 def fingerprint(value: str) -> str:
     """A short, one-way binding of a value (a client id) inside sealed payloads."""
     return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:18]).decode()
@@ -114,11 +141,11 @@ class Sealer:
         return self._fernet.encrypt(payload).decode("ascii")
 
     def open(self, purpose: Purpose, sealed: str | None) -> dict[str, Any]:
-        if not sealed or len(sealed) > _MAX_SEALED_CHARS:
+        if not sealed or len(sealed) > MAX_SEALED_CHARS or not _is_canonical(sealed):
             raise Unreadable
         try:
             payload = json.loads(self._fernet.decrypt(sealed.encode("ascii")))
-        except (InvalidToken, UnicodeEncodeError, ValueError) as exc:
+        except (InvalidToken, ValueError) as exc:
             raise Unreadable from exc
         if not isinstance(payload, dict) or not isinstance(payload.get("d"), dict):
             raise Unreadable

@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .answers import NO_STORE, OPEN_CORS, refusal_json
+from .clients import UnknownClient, check_client_id
 from .context import Front
 from .errors import (
     FrontError,
+    InvalidClient,
     InvalidGrant,
     InvalidScope,
     TemporarilyUnavailable,
@@ -45,17 +47,18 @@ Bound = TypeVar("Bound", SealedCode, SealedRefresh)
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
     try:
-        pairs = form(request.headers.get("content-type", ""), body)
+        pairs = form(request.headers.get("content-type"), body)
         place = front.place(request)
         front.check_resource(single(pairs, "resource"), place)
-        grant_type = single(pairs, "grant_type")
+        # RFC 6749 §5.2: a missing parameter is invalid_request; only a grant type we don't serve is unsupported.
+        grant_type = required(pairs, "grant_type")
+        if grant_type not in ("authorization_code", "refresh_token"):
+            raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
         client_id = required(pairs, "client_id")  # public clients identify themselves (RFC 6749 §3.2.1)
         if grant_type == "authorization_code":
             answer = await _authorization_code(front, pairs, client_id)
-        elif grant_type == "refresh_token":
-            answer = await _refresh(front, pairs, client_id)
         else:
-            raise UnsupportedGrantType("Use authorization_code or refresh_token", reason="grant_type")
+            answer = await _refresh(front, pairs, client_id)
     except FrontError as error:
         return refusal_json("token", error, request.state.correlation_id, OPEN_CORS)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
@@ -124,8 +127,19 @@ async def _reuse_check(step: Callable[[], T]) -> T:
         raise TemporarilyUnavailable("The token store is unavailable; retry shortly", reason="store_unavailable") from exc
 
 
+def _still_a_client(front: Front, client_id: str) -> None:
+    """The client id still names a client, checked again after its fingerprint matched the one sealed
+    in the code or refresh token: a registration must still open (its key not rotated out), a document
+    client id must still be a client-id URL. RFC 6749 §3.2.1: the token endpoint identifies the client."""
+    try:
+        check_client_id(front.sealer, front.documents, client_id)
+    except UnknownClient as exc:
+        raise InvalidClient(exc.description, reason=exc.reason) from exc
+
+
 def _open_bound(front: Front, kind: type[Bound], value: str, client_id: str) -> Bound:
-    """A sealed code or refresh token, opened and checked to belong to `client_id`; else invalid_grant."""
+    """A sealed code or refresh token, opened and checked to belong to `client_id`, which must still
+    name a client; else invalid_grant (invalid_client for the client id)."""
     purpose = kind.PURPOSE
     what = "code" if purpose == "code" else "refresh token"
     try:
@@ -134,6 +148,7 @@ def _open_bound(front: Front, kind: type[Bound], value: str, client_id: str) -> 
         raise InvalidGrant(f"The {what} is invalid or expired", reason=f"{purpose}_{exc.reason}") from exc
     if not hmac.compare_digest(sealed.client_fingerprint, fingerprint(client_id)):
         raise InvalidGrant(f"The {what} was issued to another client", reason=f"{purpose}_other_client")
+    _still_a_client(front, client_id)
     return sealed
 
 

@@ -1,7 +1,12 @@
-"""The MCP server: the SDK's MCPServer, listing each caller the tools it may call (or every tool), and
-re-checking each tool's permission before it runs.
+"""The MCP server: the SDK's MCPServer, listing each caller the tools it may call (or every tool it
+could step up to), and re-checking permissions and caller kinds before any tool runs.
 
-What `tools/list` shows is a deployment's choice (MCP_TOOLS_LISTED):
+Two things decide whether a caller may call a tool: the permission its token grants, and whether
+the operator refuses its caller kind that tool (MCP_REFUSED_CALLERS, auth.refusals). A refused
+tool is left out of `tools/list` in every listing mode: no token the caller could get changes its
+kind, so unlike a missing permission it is never something to step up to.
+
+What `tools/list` shows of the rest is a deployment's choice (MCP_TOOLS_LISTED):
 - `callable` (the default): only the tools this caller's token may call. Least disclosure: an app or a
   person never learns of a tool outside its grant, and an AI host is never offered a tool that can only
   fail. An application token (client credentials, `roles`) cannot step up at all: its roles change
@@ -24,14 +29,15 @@ from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
 
-from auth import current_principal
+from auth import ConfigError, current_principal
+from auth.refusals import NO_REFUSALS, CallerRefusals
 from sdk_app import new_server
 
 from .calculator import add, subtract
 from .identity import get_me
 from .registry import ToolSpec, spec_of
 
-__all__ = ["SERVER_NAME", "SPECS", "build_server", "permission_for", "permission_texts", "permissions"]
+__all__ = ["SERVER_NAME", "SPECS", "PermissionAwareServer", "build_server", "permission_for", "permission_texts", "permissions", "tool_names"]
 
 #: The server's name in `initialize` / `server/discover`, and on the OAuth front's consent page.
 SERVER_NAME = "calculator"
@@ -62,50 +68,79 @@ def _allowed(spec: ToolSpec) -> bool:
 
 
 class PermissionAwareServer(MCPServer):
-    """Filters `tools/list` per caller (unless `list_every_tool`) and re-checks permissions before any tool runs."""
+    """Filters `tools/list` per caller (by permission unless `list_every_tool`, always by caller kind) and
+    re-checks permissions and caller kinds before any tool runs."""
 
-    def __init__(self, *, specs: Sequence[ToolSpec] = SPECS, list_every_tool: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, specs: Sequence[ToolSpec] = SPECS, refusals: CallerRefusals = NO_REFUSALS, list_every_tool: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.specs = {spec.name: spec for spec in specs}
+        self.refusals = refusals
         self.list_every_tool = list_every_tool
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        """The name of every tool served, in declaration order."""
+        return tuple(self.specs)
+
+    def _refused(self, spec: ToolSpec) -> bool:
+        principal = current_principal.get()
+        return principal is not None and self.refusals.refuses(principal.kind, spec.name)
 
     async def list_tools(self) -> list[Tool]:
         specs = self.specs
         return [
             tool
             for tool in await super().list_tools()
-            if tool.name in specs and (self.list_every_tool or _allowed(specs[tool.name]))
+            if tool.name in specs and not self._refused(specs[tool.name]) and (self.list_every_tool or _allowed(specs[tool.name]))
         ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         spec = self.specs.get(name)
+        # The edge answers 403 before we get here; these guard any path around it.
+        if spec is not None and self._refused(spec):
+            raise ToolError(f"This server does not accept this kind of caller for {name}")
         if spec is not None and not _allowed(spec):
-            # The edge answers 403 before we get here; this guards any path around it.
             raise ToolError(f"Permission {spec.permission} is required to call {name}")
         return await super().call_tool(name, arguments, context)
 
 
+def tool_names() -> tuple[str, ...]:
+    """The name of every tool the default server serves, in declaration order."""
+    return tuple(spec.name for spec in SPECS)
+
+
 def build_server(
-    examples: Sequence[ToolSpec] = (), *, request_state_security: RequestStateSecurity | None = None, list_every_tool: bool = False
-) -> MCPServer:
+    examples: Sequence[ToolSpec] = (),
+    *,
+    request_state_security: RequestStateSecurity | None = None,
+    refusals: CallerRefusals = NO_REFUSALS,
+    list_every_tool: bool = False,
+) -> PermissionAwareServer:
     """An MCP server with every tool registered, and the opt-in `examples` after them.
 
     `request_state_security` seals the 2026-07-28 `requestState` of tools that ask the client
-    for input (the on-behalf-of example); None keeps the SDK's default. `list_every_tool`:
-    MCP_TOOLS_LISTED=all (see above).
+    for input (the on-behalf-of example); None keeps the SDK's default. `refusals`: the caller
+    kinds refused tools (MCP_REFUSED_CALLERS); a ConfigError when they name a tool not served.
+    `list_every_tool`: MCP_TOOLS_LISTED=all (see above).
     """
+    specs = (*SPECS, *examples)
+    unknown = refusals.unknown_tools(spec.name for spec in specs)
+    if unknown:
+        raise ConfigError(unknown)
     # The SDK logs INFO lines for every request ("Processing request", "Terminating session");
     # `log_level` only reaches basicConfig, which does nothing once the host has configured
     # logging, so quiet the SDK's own logger tree. Its warnings and errors still come through.
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    specs = (*SPECS, *examples)
     server = new_server(
         PermissionAwareServer,
         specs=specs,
+        refusals=refusals,
+        list_every_tool=list_every_tool,
         request_state_security=request_state_security,
         name=SERVER_NAME,
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
-        list_every_tool=list_every_tool,
     )
     for spec in specs:
         server.add_tool(

@@ -29,6 +29,7 @@ PLATFORM = frozenset({
 UNSET = {
     "OAUTH_SCOPE_PREFIX": "the default, {first App ID URI}/, is right for Entra",
     "OAUTH_METADATA_URL": "the default, {issuer}/.well-known/openid-configuration, is Entra's",
+    "MCP_REFUSED_CALLERS": "unset refuses no caller kind: a policy an operator adds as an app setting (docs/downstream.md)",
     "OAUTH_FRONT_CLIENT_SECRET": "the front authenticates with the managed identity's federated credential: no secret",
     "OAUTH_FRONT_AUTHORIZATION_ENDPOINT": "derived from the Entra v2.0 issuer",
     "OAUTH_FRONT_TOKEN_ENDPOINT": "derived from the Entra v2.0 issuer",

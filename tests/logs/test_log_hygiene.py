@@ -35,7 +35,12 @@ from tests.support import (
     uvicorn_server,
 )
 
-AUTH_FAILURE_LINE = re.compile(r"^(?:edge INFO |INFO edge )auth failure status=(400|401|403|503) reason=([a-z0-9_]+) correlation_id=([A-Za-z0-9._-]{1,64})$")
+# A refusal of a valid token (403) names the caller's kind, and an agent's parent application id.
+AUTH_FAILURE_LINE = re.compile(
+    r"^(?:edge INFO |INFO edge )auth failure status=(400|401|403|503) reason=([a-z0-9_]+)"
+    r"(?: caller_kind=(?:user|app|agent_for_user|autonomous_agent|agent_user_account)(?: parent_app_id=[0-9a-f-]{36})?)?"
+    r" correlation_id=([A-Za-z0-9._-]{1,64})$"
+)
 
 
 def invoke(host: FunctionHost, headers: dict[str, str]) -> tuple[func.HttpResponse, str]:
@@ -73,7 +78,8 @@ def test_each_auth_failure_logs_exactly_one_line_with_its_reason_and_the_invocat
         assert response.status_code == status, name
         assert response.headers["x-correlation-id"] == invocation_id
         lines = suite_log.auth_failures(invocation_id)
-        assert lines == [f"edge INFO auth failure status={status} reason={reason} correlation_id={invocation_id}"], name
+        caller = " caller_kind=user" if status == 403 else ""
+        assert lines == [f"edge INFO auth failure status={status} reason={reason}{caller} correlation_id={invocation_id}"], name
         for value in headers.values():
             credentials = value.partition(" ")[2]
             assert not any(credentials in line for line in suite_log.lines_with(invocation_id)), name
@@ -118,7 +124,8 @@ def test_over_uvicorn_each_failure_logs_one_line_under_the_client_request_id(ser
 
         assert response.status_code == status, name
         assert response.headers["x-correlation-id"] == request_id
-        assert uvicorn_auth_lines(server, request_id) == [f"INFO edge auth failure status={status} reason={reason} correlation_id={request_id}"], name
+        caller = " caller_kind=user" if status == 403 else ""
+        assert uvicorn_auth_lines(server, request_id) == [f"INFO edge auth failure status={status} reason={reason}{caller} correlation_id={request_id}"], name
 
 
 def test_an_unusable_request_id_is_replaced_by_a_fresh_correlation_id(server: UvicornServer):
