@@ -120,3 +120,12 @@ def test_the_on_behalf_of_example_server_lists_every_tool_too(jwks_server: JwksS
         host.close()
 
     assert [tool["name"] for tool in json.loads(listed.get_body())["result"]["tools"]] == [*ALL_TOOLS, "get_my_profile"]
+
+
+def test_listing_every_tool_still_leaves_out_a_tool_refused_to_the_caller_s_kind(make_host: HostFactory, jwks_server: JwksServer, signing_key: SigningKey) -> None:
+    # No sign-in changes a caller's kind, so a refused tool is nothing to step up to (auth.refusals).
+    host = make_host(jwks_server.url, MCP_TOOLS_LISTED="all", MCP_REFUSED_CALLERS="user:subtract")
+
+    listed = send(host, mint(signing_key, user_claims(scp="calculator.add")), "fast", "tools/list", {})
+
+    assert [tool["name"] for tool in json.loads(listed.get_body())["result"]["tools"]] == ["add", "get_me"]
