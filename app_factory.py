@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from front.settings import FrontSettings
     from mcp_tools import PermissionAwareServer
     from obo.settings import OboSettings
+    from telemetry.record import Telemetry
 
 __all__ = ["build_app"]
 
@@ -34,6 +35,7 @@ def build_app(
     front_settings: FrontSettings | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    telemetry: Telemetry | None = None,
     obo_settings: OboSettings | None = None,
 ) -> Edge:
     """The whole application as ASGI; `front_settings` turns the OAuth front on, `obo_settings`
@@ -42,16 +44,23 @@ def build_app(
     Each package is imported only then, so with them off the cold start pays nothing for them.
     `clock` (seconds since the epoch) is what token lifetimes, the front's sealed expiries and the
     example's token cache are judged by; tests pass a settable one instead of sleeping.
+    `telemetry` (telemetry.setup.configure's, when telemetry is on) reaches the edge and, as a
+    middleware, the MCP server.
     """
     server: PermissionAwareServer | None = None
     if obo_settings is not None:
         from obo.server import build_example_server
 
+        middleware = [telemetry.middleware()] if telemetry is not None else []
         server = build_example_server(
-            obo_settings, clock=clock, refusals=settings.refused_callers, list_every_tool=settings.tools_listed == "all"
+            obo_settings,
+            clock=clock,
+            refusals=settings.refused_callers,
+            middleware=middleware,
+            list_every_tool=settings.tools_listed == "all",
         )
     if front_settings is None:
-        return build_asgi_app(settings, keys, clock=clock, server=server)
+        return build_asgi_app(settings, keys, clock=clock, server=server, telemetry=telemetry)
     from front.routes import build_front, front_routes
 
     # The consent page describes each scope in the words of the tools' own declaration.
@@ -59,4 +68,4 @@ def build_app(
     front = build_front(
         settings, front_settings, api_scopes(settings), clock=clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
     )
-    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server)
+    return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server, telemetry=telemetry)

@@ -3,6 +3,7 @@
     python devserver.py                  # IdP on 127.0.0.1:8001, server on http://localhost:8000/mcp
     python devserver.py --front          # the same, with the OAuth front on: any MCP client signs in
     python devserver.py --obo            # the on-behalf-of example tool too (the IdP then serves https)
+    python devserver.py --telemetry      # and print each span and metric as production records it
 
 With no OAUTH_* settings it starts the development identity provider (devidp)
 and points the server at it. When OAUTH_ISSUER, OAUTH_AUDIENCE or
@@ -168,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--obo", action="store_true", help="turn the on-behalf-of example tool get_my_profile on (docs/downstream.md)"
     )
+    parser.add_argument(
+        "--telemetry", action="store_true", help="print spans and metrics on the console (docs/operations.md)"
+    )
     args = parser.parse_args(argv)
 
     idp: DevIdentityProvider | None = None
@@ -186,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 os.environ["OAUTH_FRONT"] = "on"
             if args.obo:
                 os.environ["OBO_EXAMPLE"] = "on"
+        if args.telemetry:
+            # What production records, printed here instead of exported (telemetry/console.py).
+            os.environ["MCP_TELEMETRY_CONSOLE"] = "on"
+            print("Telemetry: each span and metric is printed below as it is recorded (metrics every 10 s).", flush=True)
         # Bind before printing, so port 0 can be reported; loopback only.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", args.port))

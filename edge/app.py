@@ -41,6 +41,7 @@ from .metadata import protected_resource_metadata
 
 if TYPE_CHECKING:
     from mcp_tools import PermissionAwareServer
+    from telemetry.record import ObservedRequest, Telemetry
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
@@ -65,6 +66,7 @@ class Edge:
         routes: Mapping[str, Handler] | None = None,
         authorization_server_at_origin: bool = False,
         tool_names: Collection[str] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         """`routes`: more exact paths and their handlers, served ahead of the 404.
 
@@ -75,6 +77,8 @@ class Edge:
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.fast_path = fast_path
+        #: Set when telemetry is on: the edge records on it and never learns where it goes.
+        self.telemetry = telemetry
         self.scopes = api_scopes(settings)
         self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
@@ -97,10 +101,28 @@ class Edge:
         scope["state"] = {**(scope["state"] or {}), "correlation_id": correlation_id}
         send = _with_headers(send, [(b"x-correlation-id", correlation_id.encode())])
         handler = self._routes.get(scope["path"])
+        if self.telemetry is not None:
+            await self._observed(scope, receive, send, handler, correlation_id, self.telemetry)
+            return
         if handler is None:
             await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
             return
         await handler(scope, receive, send)
+
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, handler: Handler | None, correlation_id: str, telemetry: Telemetry
+    ) -> None:
+        """The same, inside the request's span (telemetry on)."""
+        observed = telemetry.request(scope, scope["path"] if handler is not None else None, correlation_id)
+        scope["state"]["observed"] = observed
+        try:
+            send = observed.watch(send)
+            if handler is None:
+                await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
+                return
+            await handler(scope, receive, send)
+        finally:
+            observed.finish()
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -155,6 +177,9 @@ class Edge:
             # should do the same" (Token claims reference for agents, xms_par_app_azp). Users and
             # apps leave none, as before.
             log.info("agent call%s correlation_id=%s", _caller_fields(principal), scope["state"]["correlation_id"])
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.authenticated(principal)
         try:
             body = await read_body(receive, MAX_BODY_BYTES)
         except BodyTooLarge:
@@ -176,6 +201,8 @@ class Edge:
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
             return
+        if observed is not None:
+            observed.message(message)
         refused = refused_tool(message, principal, self.settings.refused_callers, self.tool_names)
         if refused is not None:
             # Before the permission: no step-up can fix the caller's kind, so none is offered.
@@ -236,6 +263,9 @@ class Edge:
             _caller_fields(principal) if principal is not None else "",
             scope["state"]["correlation_id"],
         )
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.refused(error, status)
         await send_json(send, status, body, headers)
 
 
@@ -283,24 +313,31 @@ def build_asgi_app(
     authorization_server: Mapping[str, Handler] | None = None,
     clock: Callable[[], float] = time.time,
     server: PermissionAwareServer | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     `authorization_server`: the routes of an authorization server of our own at this origin (the
     OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
+    `telemetry`: each request gets a span and a histogram point; the MCP server, a middleware that
+    tells the request its outcome (telemetry/record.py).
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
     `server`: the MCP server to serve, when the composition root adds opt-in example tools
-    (the on-behalf-of example), built with `settings.refused_callers` and `settings.tools_listed`; by
-    default `mcp_tools.build_server(refusals=..., list_every_tool=...)` from the same settings.
+    (the on-behalf-of example), built with `settings.refused_callers` and `settings.tools_listed`
+    (and telemetry's middleware, when telemetry is on); by default
+    `mcp_tools.build_server(refusals=..., list_every_tool=...)` from the same settings.
     """
     keys = keys or JwksCache(settings.jwks_uri)
+    middleware = [telemetry.middleware()] if telemetry is not None else []
     list_every_tool = settings.tools_listed == "all"
-    server = server or mcp_tools.build_server(refusals=settings.refused_callers, list_every_tool=list_every_tool)
+    server = server or mcp_tools.build_server(refusals=settings.refused_callers, middleware=middleware, list_every_tool=list_every_tool)
     if server.refusals != settings.refused_callers or server.list_every_tool != list_every_tool:
         # A wiring bug, not a setting: the composition root built the server without these settings.
         raise RuntimeError("the MCP server was built with other caller refusals or tool listing than the settings'")
+    if telemetry is not None:
+        telemetry.add_tools(server.tool_names)  # the tool names it may record; others are _OTHER
     sdk = stateless_app(server)
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
@@ -321,4 +358,5 @@ def build_asgi_app(
         routes=routes,
         authorization_server_at_origin=authorization_server is not None,
         tool_names=server.tool_names,
+        telemetry=telemetry,
     )

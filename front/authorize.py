@@ -16,9 +16,10 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from telemetry import front as front_telemetry
 from web.place import Resource
 
-from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
+from .answers import NO_STORE, client_kind, redirect_to_client, refusal_page, refusal_redirect
 from .binding import bind_to_browser, browser_holds, release
 from .clients import Client, UnknownClient, redirect_uri_allowed, redirect_uri_problem, resolve_client
 from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, may_remember, new_csrf_token, remember, remembered
@@ -64,13 +65,16 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         client, redirect_uri = await _trusted_client(front, params)
     except FrontError as error:
         # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
-        return refusal_page("authorize", error, request.state.correlation_id)
+        return refusal_page("authorize", error, request.state.correlation_id, client_kind=_kind(params))
     state = None
     try:
         state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
-        return refusal_redirect("authorize", error, request.state.correlation_id, redirect_uri=redirect_uri, state=state, issuer=place.origin)
+        return refusal_redirect(
+            "authorize", error, request.state.correlation_id,
+            redirect_uri=redirect_uri, state=state, issuer=place.origin, client_kind=_kind(params),
+        )
     rememberable = may_remember(redirect_uri)
     if rememberable and remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
@@ -88,6 +92,10 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         scope_texts=front.scope_texts,
         remember_allowed=rememberable,
     )
+
+
+def _kind(params: list[tuple[str, str]]) -> front_telemetry.ClientKind:
+    return client_kind(next((value for name, value in params if name == "client_id"), None))
 
 
 async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[Client, str]:
@@ -239,6 +247,8 @@ def _callback_answer(front: Front, place: Resource, transaction: UpstreamState, 
         if code is None:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:
+        # The issuer (or the person) ended the sign-in; the state names the client by a fingerprint only.
+        front_telemetry.sign_in("unknown", error.error)
         return refusal_redirect(
             "callback", error, correlation_id, redirect_uri=transaction.redirect_uri, state=transaction.client_state, issuer=place.origin
         )

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import Tool, ToolAnnotations
@@ -117,6 +118,7 @@ def build_server(
     request_state_security: RequestStateSecurity | None = None,
     refusals: CallerRefusals = NO_REFUSALS,
     list_every_tool: bool = False,
+    middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> PermissionAwareServer:
     """An MCP server with every tool registered, and the opt-in `examples` after them.
 
@@ -124,6 +126,7 @@ def build_server(
     for input (the on-behalf-of example); None keeps the SDK's default. `refusals`: the caller
     kinds refused tools (MCP_REFUSED_CALLERS); a ConfigError when they name a tool not served.
     `list_every_tool`: MCP_TOOLS_LISTED=all (see above).
+    `middleware` runs inside the SDK's own (telemetry's, when it is on).
     """
     specs = (*SPECS, *examples)
     unknown = refusals.unknown_tools(spec.name for spec in specs)
@@ -141,6 +144,7 @@ def build_server(
         request_state_security=request_state_security,
         name=SERVER_NAME,
         instructions="A calculator protected by OAuth 2.0. get_me tells you who you are signed in as.",
+        middleware=list(middleware),
     )
     for spec in specs:
         server.add_tool(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mcp.server.context import ServerMiddleware
 
 import mcp_tools
 from auth.refusals import NO_REFUSALS, CallerRefusals
@@ -37,6 +40,7 @@ def build_example_server(
     clock: Callable[[], float] = time.time,
     refusals: CallerRefusals = NO_REFUSALS,
     list_every_tool: bool = False,
+    middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> mcp_tools.PermissionAwareServer:
     """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS.
 
@@ -50,4 +54,5 @@ def build_example_server(
         request_state_security=request_state_security(settings.state_keys),
         refusals=refusals,
         list_every_tool=list_every_tool,
+        middleware=middleware,
     )

@@ -59,9 +59,13 @@ class SuiteLog(logging.Handler):
         ]
 
     def everything(self) -> list[str]:
-        """Captured records plus the output of every uvicorn subprocess the suite ran."""
+        """Captured records, every span and metric point the telemetry tests recorded, and the
+        output of every uvicorn subprocess the suite ran."""
+        from tests.telemetry.rig import TELEMETRY_RECORD
+
         with self._guard:
             lines = list(self.lines)
+        lines.extend(TELEMETRY_RECORD)
         for path in UVICORN_OUTPUTS:
             try:
                 with open(path, encoding="utf-8", errors="replace") as output:

@@ -1,7 +1,7 @@
 """The app settings the template sets and those the code reads agree, name by name.
 
-The code's names are not listed here: they are recorded by handing Settings.from_env and
-FrontSettings.from_env a Mapping that notes every name asked for, under configurations that take
+The code's names are not listed here: they are recorded by handing Settings.from_env,
+FrontSettings.from_env and TelemetrySettings.from_env a Mapping that notes every name asked for, under configurations that take
 each path (single tenant, multi-tenant, Okta-like issuer; front on). So a setting added to the code,
 or renamed, fails this test until the template sets it or this file says why it does not.
 """
@@ -15,13 +15,14 @@ import pytest
 
 from auth import ConfigError, Settings
 from front.settings import FrontSettings
+from telemetry.settings import TelemetrySettings
 
 #: The platform's own settings, which the code never reads (infra/modules/app-settings.bicep says why each).
 PLATFORM = frozenset({
     "AzureWebJobsStorage__accountName",
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
-    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    # Read by the Azure Monitor exporter itself (Entra-authenticated ingestion), not by this code.
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
 })
@@ -36,6 +37,14 @@ UNSET = {
     "OAUTH_FRONT_ASSERTION_AUDIENCE": "the public cloud's default; the Graph Bicep extension deploys to no other cloud",
     "OAUTH_FRONT_DEV_MODE": "local development only",
     "OAUTH_FRONT_REFRESH_WINDOW_HOURS": "the default, 24 hours: Entra's own cap for a single-page app's refresh tokens",
+    # TelemetrySettings.from_env (telemetry/settings.py): APPLICATIONINSIGHTS_CONNECTION_STRING is set
+    # and turns telemetry on; these stay unset.
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "Application Insights, not an OTLP collector, receives the telemetry",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "as OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "as OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_SDK_DISABLED": "telemetry stays on wherever Application Insights is attached",
+    "MCP_TELEMETRY_CONSOLE": "local development only (devserver.py --telemetry)",
+    "MCP_TELEMETRY_RECORD_USER_ID": "off by default: a person's oid is personal data (docs/operations.md); an operator opts in",
 }
 #: Flex Consumption takes the runtime from functionAppConfig and refuses these as app settings.
 REFUSED_ON_FLEX = frozenset({"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION"})
@@ -80,6 +89,10 @@ def names_read(values: dict[str, str]) -> set[str]:
         settings = None
     try:
         FrontSettings.from_env(environ, settings)
+    except ConfigError:
+        pass
+    try:
+        TelemetrySettings.from_env(environ)
     except ConfigError:
         pass
     return environ.asked
@@ -196,6 +209,9 @@ def template_environment(trees: dict[str, Any], *, allowed_tenants: str, front: 
 def test_the_template_single_tenant_settings_start_the_app(bicep_trees: dict[str, Any]) -> None:
     environ = template_environment(bicep_trees, allowed_tenants="", front=True)
     settings = Settings.from_env(environ)
+    # Telemetry on, to the Application Insights component, with a person's oid left out.
+    telemetry = TelemetrySettings.from_env(environ)
+    assert (telemetry.exporter, telemetry.console, telemetry.record_user_id) == ("azure_monitor", False, False)
     assert (settings.issuer, settings.audience, settings.tenant_id) == (f"https://login.microsoftonline.com/{TENANT}/v2.0", CLIENT, TENANT)
     assert settings.jwks_uri == f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys"
     assert settings.app_id_uris == (f"https://{HOST}/mcp", f"api://{CLIENT}")
