@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import mcp_tools
 from auth import JwksCache, Settings
 from edge import Edge, api_scopes, build_asgi_app
 
@@ -51,10 +52,20 @@ def build_app(
         from obo.server import build_example_server
 
         middleware = [telemetry.middleware()] if telemetry is not None else []
-        server = build_example_server(obo_settings, clock=clock, refusals=settings.refused_callers, middleware=middleware)
+        server = build_example_server(
+            obo_settings,
+            clock=clock,
+            refusals=settings.refused_callers,
+            middleware=middleware,
+            list_every_tool=settings.tools_listed == "all",
+        )
     if front_settings is None:
         return build_asgi_app(settings, keys, clock=clock, server=server, telemetry=telemetry)
     from front.routes import build_front, front_routes
 
-    front = build_front(settings, front_settings, api_scopes(settings), clock=clock)
+    # The consent page describes each scope in the words of the tools' own declaration.
+    scope_texts = {settings.scope_string(p): text for p, text in mcp_tools.permission_texts().items()}
+    front = build_front(
+        settings, front_settings, api_scopes(settings), clock=clock, scope_texts=scope_texts, server_name=mcp_tools.SERVER_NAME
+    )
     return build_asgi_app(settings, keys, authorization_server=front_routes(front), clock=clock, server=server, telemetry=telemetry)

@@ -325,15 +325,17 @@ def build_asgi_app(
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
     `server`: the MCP server to serve, when the composition root adds opt-in example tools
-    (the on-behalf-of example), built with `settings.refused_callers` (and telemetry's middleware,
-    when telemetry is on); by default `mcp_tools.build_server(refusals=settings.refused_callers)`.
+    (the on-behalf-of example), built with `settings.refused_callers` and `settings.tools_listed`
+    (and telemetry's middleware, when telemetry is on); by default
+    `mcp_tools.build_server(refusals=..., list_every_tool=...)` from the same settings.
     """
     keys = keys or JwksCache(settings.jwks_uri)
     middleware = [telemetry.middleware()] if telemetry is not None else []
-    server = server or mcp_tools.build_server(refusals=settings.refused_callers, middleware=middleware)
-    if server.refusals != settings.refused_callers:
-        # A wiring bug, not a setting: the composition root built the server without MCP_REFUSED_CALLERS.
-        raise RuntimeError("the MCP server was built with other caller refusals than the settings'")
+    list_every_tool = settings.tools_listed == "all"
+    server = server or mcp_tools.build_server(refusals=settings.refused_callers, middleware=middleware, list_every_tool=list_every_tool)
+    if server.refusals != settings.refused_callers or server.list_every_tool != list_every_tool:
+        # A wiring bug, not a setting: the composition root built the server without these settings.
+        raise RuntimeError("the MCP server was built with other caller refusals or tool listing than the settings'")
     if telemetry is not None:
         telemetry.add_tools(server.tool_names)  # the tool names it may record; others are _OTHER
     sdk = stateless_app(server)

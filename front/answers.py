@@ -64,10 +64,10 @@ def refusal_json(
     )
 
 
-def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] | None = None, style: str = "") -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title><style>{_STYLE}{style}</style></head>"
         f"<body>{body_html}</body></html>",
         status_code=status,
         headers={**PAGE_HEADERS, **(headers or {})},
@@ -77,9 +77,13 @@ def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] 
 def refusal_page(endpoint: str, error: FrontError, correlation_id: str, *, client_kind: ClientKind = "unknown") -> HTMLResponse:
     """RFC 6749 §4.1.2.1: with no trustworthy redirect URI, tell the person and do not redirect."""
     _log_refusal(endpoint, error, correlation_id, client_kind)
+    sentence = error.description if error.description.endswith(".") else error.description + "."
     return page(
         "Sign-in stopped",
-        f"<h1>Sign-in stopped</h1><p>{escape(error.description)}</p><p><code>{escape(error.error)}</code></p>",
+        f"<h1>Sign-in stopped</h1><p>{escape(sentence)}</p>"
+        "<p>Nothing was sent to the app. If this keeps happening, tell the app's publisher or this "
+        "server's administrator, and give them this reference:</p>"
+        f"<p><small>error <code>{escape(error.error)}</code>, reference <code>{escape(correlation_id)}</code></small></p>",
         status=error.status,
     )
 

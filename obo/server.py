@@ -39,17 +39,20 @@ def build_example_server(
     *,
     clock: Callable[[], float] = time.time,
     refusals: CallerRefusals = NO_REFUSALS,
+    list_every_tool: bool = False,
     middleware: Sequence[ServerMiddleware[Any]] = (),
 ) -> mcp_tools.PermissionAwareServer:
     """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS.
 
     `clock` judges the token cache's expiries (the composition root's clock); `exchange` lets a
-    test keep hold of the cache; `refusals` are MCP_REFUSED_CALLERS (auth.refusals).
+    test keep hold of the cache; `refusals` are MCP_REFUSED_CALLERS (auth.refusals);
+    `list_every_tool` is MCP_TOOLS_LISTED=all.
     """
     exchange = exchange or OnBehalfOf(settings, clock=clock)
     return mcp_tools.build_server(
         (profile_spec(exchange),),
         request_state_security=request_state_security(settings.state_keys),
         refusals=refusals,
+        list_every_tool=list_every_tool,
         middleware=middleware,
     )
