@@ -78,6 +78,13 @@ param allowedTenants string = ''
 @maxLength(4000)
 param allowedOrigins string = ''
 
+@description('What tools/list shows a caller (MCP_TOOLS_LISTED): callable, only the tools its token may call; all, every tool, so that a client which calls only listed tools meets the 403 that starts step-up (docs/architecture.md, "What tools/list shows").')
+@allowed([
+  'callable'
+  'all'
+])
+param toolsListed string = 'callable'
+
 @description('Caller kinds refused every tool or one tool, comma-separated kind or kind:tool (MCP_REFUSED_CALLERS; docs/downstream.md). Empty: none refused. The app refuses to start on an unknown kind or tool, naming it.')
 @maxLength(4000)
 param refusedCallers string = ''
@@ -212,6 +219,7 @@ module settings 'modules/app-settings.bicep' = {
     allowedTenants: allowedTenants
     allowedOrigins: allowedOrigins
     refusedCallers: refusedCallers
+    toolsListed: toolsListed
     recordUserId: recordUserId
     enableOAuthFront: enableOAuthFront
     frontAppId: clients.outputs.frontAppId

@@ -49,6 +49,12 @@ param refusedCallers string
 
 param recordUserId bool
 
+@allowed([
+  'callable'
+  'all'
+])
+param toolsListed string
+
 param enableOAuthFront bool
 
 @description('The front\'s upstream client id; empty when the front is off.')
@@ -103,6 +109,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     // Kept in the template, not added by hand: this resource replaces the app's whole set of settings
     // on every `azd provision`, so a setting set outside it would be dropped by the next one.
     MCP_REFUSED_CALLERS: refusedCallers
+    MCP_TOOLS_LISTED: toolsListed
 
     // TelemetrySettings.from_env (telemetry/settings.py): APPLICATIONINSIGHTS_CONNECTION_STRING
     // above turns telemetry on; a person's oid only when the operator opts in (docs/operations.md).

@@ -258,7 +258,8 @@ HOST = "func-mcp-abcdefghijklm.azurewebsites.net"
 
 
 def template_environment(
-    trees: dict[str, Any], *, allowed_tenants: str, front: bool, refused_callers: str = "", record_user_id: bool = False
+    trees: dict[str, Any], *, allowed_tenants: str, front: bool, refused_callers: str = "", record_user_id: bool = False,
+    tools_listed: str = "callable",
 ) -> dict[str, str]:
     """The app's environment as the template sets it, a Key Vault reference resolved as the platform does."""
     from cryptography.fernet import Fernet
@@ -280,6 +281,7 @@ def template_environment(
         "allowedTenants": allowed_tenants,
         "allowedOrigins": "",
         "refusedCallers": refused_callers,
+        "toolsListed": tools_listed,
         "recordUserId": record_user_id,
         "enableOAuthFront": front,
         "frontAppId": FRONT if front else "",
@@ -328,10 +330,12 @@ def test_the_template_multi_tenant_settings_start_the_app_without_the_front(bice
 
 
 def test_the_operators_choices_reach_the_app(bicep_trees: dict[str, Any]) -> None:
-    """refusedCallers and recordUserId become the settings the code reads, and it applies them."""
+    """refusedCallers, recordUserId and toolsListed become the settings the code reads, and it applies them."""
     environ = template_environment(
-        bicep_trees, allowed_tenants="", front=False, refused_callers="autonomous_agent:subtract,agent_user_account", record_user_id=True
+        bicep_trees, allowed_tenants="", front=False, refused_callers="autonomous_agent:subtract,agent_user_account", record_user_id=True,
+        tools_listed="all",
     )
+    assert (environ["MCP_TOOLS_LISTED"], Settings.from_env(environ).tools_listed) == ("all", "all")
     assert (environ["MCP_REFUSED_CALLERS"], environ["MCP_TELEMETRY_RECORD_USER_ID"]) == ("autonomous_agent:subtract,agent_user_account", "on")
     settings = Settings.from_env(environ)
     assert settings.refused_callers.refuses("autonomous_agent", "subtract")
@@ -340,8 +344,9 @@ def test_the_operators_choices_reach_the_app(bicep_trees: dict[str, Any]) -> Non
     assert TelemetrySettings.from_env(environ).record_user_id is True
 
 
-def test_the_template_leaves_both_choices_off_by_default(bicep_trees: dict[str, Any]) -> None:
+def test_the_template_leaves_the_choices_at_the_codes_defaults(bicep_trees: dict[str, Any]) -> None:
     main = bicep_trees["infra/main.bicep"]["parameters"]
-    assert (main["refusedCallers"]["default"], main["recordUserId"]["default"]) == ("", False)
+    assert (main["refusedCallers"]["default"], main["recordUserId"]["default"], main["toolsListed"]["default"]) == ("", False, "callable")
     environ = template_environment(bicep_trees, allowed_tenants="", front=False)
+    assert (environ["MCP_TOOLS_LISTED"], Settings.from_env(environ).tools_listed) == ("callable", "callable")  # least disclosure
     assert "MCP_REFUSED_CALLERS" not in environ and "MCP_TELEMETRY_RECORD_USER_ID" not in environ  # empty: not set
