@@ -3,6 +3,7 @@
     python devserver.py                  # IdP on 127.0.0.1:8001, server on http://localhost:8000/mcp
     python devserver.py --front          # the same, with the OAuth front on: any MCP client signs in
     python devserver.py --obo            # the on-behalf-of example tool too (the IdP then serves https)
+    python devserver.py --telemetry      # and print each span and metric as production records it
 
 With no OAUTH_* settings it starts the development identity provider (devidp)
 and points the server at it. When OAUTH_ISSUER, OAUTH_AUDIENCE or
@@ -13,10 +14,12 @@ real issuer. Ctrl-C stops both. Development only: listed in .funcignore.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
@@ -142,6 +145,22 @@ def instructions(mcp_url: str, idp: DevIdentityProvider | None) -> str:
     return "\n".join(lines)
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging, plus the app's lines a developer debugging a sign-in needs to see.
+
+    uvicorn configures only its own loggers, and Python's last-resort handler shows WARNING and
+    above, so the front's refusal lines and the edge's auth-failure lines (INFO, one per refusal,
+    with a reason code and never a token) would go nowhere. On Azure the Functions host collects INFO.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    # The format of the app's lines under uvicorn elsewhere (tests/support.py), which the log audit reads.
+    config["formatters"]["app"] = {"format": "%(levelname)s %(name)s %(message)s"}
+    config["handlers"]["app"] = {"class": "logging.StreamHandler", "formatter": "app", "stream": "ext://sys.stderr"}
+    for name in ("edge", "front", "auth"):
+        config["loggers"][name] = {"handlers": ["app"], "level": "INFO", "propagate": False}
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8000, help="MCP server port on 127.0.0.1 (0: any free port)")
@@ -149,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--front", action="store_true", help="turn the OAuth front on (docs/direct-clients.md)")
     parser.add_argument(
         "--obo", action="store_true", help="turn the on-behalf-of example tool get_my_profile on (docs/downstream.md)"
+    )
+    parser.add_argument(
+        "--telemetry", action="store_true", help="print spans and metrics on the console (docs/operations.md)"
     )
     args = parser.parse_args(argv)
 
@@ -168,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 os.environ["OAUTH_FRONT"] = "on"
             if args.obo:
                 os.environ["OBO_EXAMPLE"] = "on"
+        if args.telemetry:
+            # What production records, printed here instead of exported (telemetry/console.py).
+            os.environ["MCP_TELEMETRY_CONSOLE"] = "on"
+            print("Telemetry: each span and metric is printed below as it is recorded (metrics every 10 s).", flush=True)
         # Bind before printing, so port 0 can be reported; loopback only.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", args.port))
@@ -182,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(obo_instructions(idp), flush=True)
         # uvicorn imports function_app now, after the environment is set; it handles Ctrl-C.
         # With the front on, request lines would carry codes and sealed states in their query strings.
-        config = uvicorn.Config("function_app:asgi_app", fd=sock.fileno(), log_level="info", access_log=not args.front)
+        config = uvicorn.Config(
+            "function_app:asgi_app", fd=sock.fileno(), log_level="info", access_log=not args.front, log_config=log_config()
+        )
         uvicorn.Server(config).run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it shut down on; stopping is what was asked for

@@ -14,12 +14,18 @@ import azure.functions as func
 
 from auth import ConfigError, JwksCache, Settings
 from auth.startup import log_startup_notices
+from telemetry.settings import TelemetrySettings
 
 problems: list[str] = []
 try:
     settings: Settings | None = Settings.from_env(os.environ)
 except ConfigError as error:
     settings, problems = None, list(error.problems)
+try:
+    telemetry_settings: TelemetrySettings | None = TelemetrySettings.from_env(os.environ)
+except ConfigError as error:
+    telemetry_settings = None
+    problems += error.problems
 front_settings = None
 if os.environ.get("OAUTH_FRONT", "").strip():
     # The OAuth front's package is imported only when it is asked for (cold start: docs/performance.md).
@@ -34,7 +40,7 @@ if os.environ.get("OBO_EXAMPLE", "").strip():
 
     obo_settings, obo_errors = obo_problems(os.environ, settings)
     problems += obo_errors
-if problems or settings is None:
+if problems or settings is None or telemetry_settings is None:
     raise SystemExit(str(ConfigError(problems)))  # one line naming every bad setting, no stack trace
 log_startup_notices(settings)
 
@@ -58,7 +64,19 @@ finally:
     if _hide_uvicorn:
         del sys.modules["uvicorn"]
 
-asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings)
+telemetry = None
+if telemetry_settings.enabled:
+    # The OpenTelemetry SDK and the exporter are imported only when telemetry is asked for
+    # (APPLICATIONINSIGHTS_CONNECTION_STRING, OTEL_EXPORTER_OTLP_*, MCP_TELEMETRY_CONSOLE).
+    from telemetry.setup import configure
+
+    telemetry = configure(telemetry_settings)
+    signing_keys.observer = telemetry
+try:
+    asgi_app = build_app(settings, signing_keys, front_settings, obo_settings=obo_settings, telemetry=telemetry)
+except ConfigError as error:
+    # What only the built server can judge: MCP_REFUSED_CALLERS naming a tool it does not have.
+    raise SystemExit(str(error)) from None
 # ANONYMOUS: no function keys; every request's bearer token is validated in code.
 app = func.AsgiFunctionApp(app=asgi_app, http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -8,6 +8,7 @@
         ├── InvalidToken        401  the token is not acceptable (expired, bad signature, wrong iss, ...)
         │   └── TokenExpired    401  the only failure a client can fix by refreshing
         ├── InsufficientScope   403  a valid token that lacks the tool's permission
+        ├── CallerRefused       403  a valid token of a caller kind the operator refuses this tool
         └── KeysUnavailable     503  no signing keys could be had, so no verdict is possible
 
 Each error carries a `reason`, a stable code for the log line, and knows the
@@ -21,6 +22,7 @@ from typing import Generic, TypeVar
 
 __all__ = [
     "AuthError",
+    "CallerRefused",
     "Failure",
     "InsufficientScope",
     "InvalidRequest",
@@ -91,6 +93,25 @@ class InsufficientScope(AuthError):
     def __init__(self, permission: str) -> None:
         super().__init__("insufficient_scope")
         self.permission = permission
+
+
+class CallerRefused(AuthError):
+    """The token is valid, but the operator refuses its caller kind this tool (MCP_REFUSED_CALLERS).
+
+    No RFC 6750 §3.1 error code fits, so none is sent: `insufficient_scope` would send the client
+    to ask for the scope again (MCP step-up), and the new token would be the same kind of caller;
+    `invalid_token` would have it throw away a good token and sign in again, to the same end. It is
+    RFC 9110 §15.5.4's plain 403: the credentials are understood and not enough, and "the client
+    SHOULD NOT automatically repeat the request with the same credentials".
+    """
+
+    status = 403
+    description = "This server does not accept this kind of caller for this tool"
+
+    def __init__(self, kind: str, tool: str) -> None:
+        super().__init__("caller_kind_refused")
+        self.kind = kind
+        self.tool = tool
 
 
 class KeysUnavailable(AuthError):

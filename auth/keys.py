@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import InvalidToken, KeysUnavailable
 from .fetch import FetchError, fetch_document
@@ -48,6 +48,12 @@ def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: i
         return fetch_document(uri, max_bytes=max_bytes, timeout=timeout)
     except FetchError as exc:
         raise JwksFetchError(f"jwks_{exc.reason}") from exc
+
+
+class FetchObserver(Protocol):
+    """Told of each fetch (telemetry): called on the fetching thread before it, the callback after."""
+
+    def jwks_fetch_started(self, trigger: str) -> Callable[[str, int], None]: ...
 
 
 class JwksCache:
@@ -78,6 +84,8 @@ class JwksCache:
         self._attempted_at: float | None = None  # last attempt, success or not
         self._in_flight: threading.Event | None = None
         self.fetch_count = 0
+        #: Set by the composition root when telemetry is on; the cache knows nothing of exporters.
+        self.observer: FetchObserver | None = None
 
     def cached(self, kid: str) -> Candidates | None:
         """The keys held for `kid`, without touching the network; may start a background refresh."""
@@ -102,7 +110,7 @@ class JwksCache:
             else:
                 owner = False
         if owner:
-            self._run_fetch(wait_for)
+            self._run_fetch(wait_for, "request")
         else:
             wait_for.wait(self._wait_timeout)
         keys = self._keys.get(kid)
@@ -120,7 +128,7 @@ class JwksCache:
             if self._attempted_at is not None and self._clock() - self._attempted_at < self._failure_cooldown:
                 return
             done = self._start_fetch_locked()
-        threading.Thread(target=self._run_fetch, args=(done,), name="jwks-refresh", daemon=True).start()
+        threading.Thread(target=self._run_fetch, args=(done, "background"), name="jwks-refresh", daemon=True).start()
 
     def _is_stale(self) -> bool:
         fetched_at = self._fetched_at
@@ -152,7 +160,9 @@ class JwksCache:
         self.fetch_count += 1
         return done
 
-    def _run_fetch(self, done: threading.Event) -> None:
+    def _run_fetch(self, done: threading.Event, trigger: str) -> None:
+        observer = self.observer
+        fetched = observer.jwks_fetch_started(trigger) if observer is not None else None
         parsed: ParsedJwks | None = None
         unexpected: Exception | None = None
         try:
@@ -174,6 +184,8 @@ class JwksCache:
                 self._logged_skips = frozenset(parsed.skipped)
             self._in_flight = None
         done.set()
+        if fetched is not None:
+            fetched(reason or "ok", len(self._keys))
         if unexpected is not None:
             # Not a failed fetch but a bug: with its traceback, so it never passes for an issuer
             # outage. A JWKS holds public keys only; no token ever reaches this thread.

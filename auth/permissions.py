@@ -7,7 +7,18 @@ from typing import Any
 
 from .errors import InvalidToken
 
-__all__ = ["granted_permissions"]
+__all__ = ["granted_permissions", "is_unscoped_app_token"]
+
+_UNSCOPED = frozenset({"", "/"})
+
+
+def is_unscoped_app_token(claims: Mapping[str, Any]) -> bool:
+    """An app-only token (idtyp=app) whose `scp` is empty or `/`, as an autonomous agent's is.
+
+    Only with idtyp=app: a delegated token with an empty `scp` still grants nothing, not its roles.
+    """
+    scp = claims.get("scp")
+    return claims.get("idtyp") == "app" and isinstance(scp, str) and scp.strip(" ") in _UNSCOPED
 
 
 def granted_permissions(claims: Mapping[str, Any]) -> frozenset[str]:
@@ -16,9 +27,11 @@ def granted_permissions(claims: Mapping[str, Any]) -> frozenset[str]:
     Delegated tokens carry `scp`: Entra writes a space-separated string (RFC 6749 §3.3
     scope syntax), Okta a JSON array. App-only tokens from the client-credentials grant
     carry `roles`. When `scp` is present, `roles` holds the signed-in user's app roles,
-    not permissions granted to the client, so it is ignored.
+    not permissions granted to the client, so it is ignored. An agent identity's app-only token
+    (idtyp=app) carries `scp` "Empty or `/`" beside its `roles` ("Token claims reference for
+    agents", claim table), which is no delegation: its permissions are its `roles`.
     """
-    if "scp" in claims:
+    if "scp" in claims and not is_unscoped_app_token(claims):
         return _names(claims["scp"], "scp", allow_string=True)
     if "roles" in claims:
         return _names(claims["roles"], "roles", allow_string=False)

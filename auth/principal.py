@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from .callers import CallerKind, caller_kind, parent_app_id
 from .permissions import granted_permissions
 
 __all__ = ["Principal"]
@@ -15,7 +16,8 @@ __all__ = ["Principal"]
 class Principal:
     """The caller, as the token's issuer vouched for it. Absent claims are None."""
 
-    kind: Literal["user", "app"]
+    #: user, app, or an agent: acting for a user, autonomous, or its own user account (auth.callers).
+    kind: CallerKind
     subject: str | None
     object_id: str | None
     tenant_id: str | None
@@ -23,12 +25,14 @@ class Principal:
     name: str | None
     username: str | None
     permissions: frozenset[str]
+    #: An agent's parent application (`xms_par_app_azp`): for audit only, never for authorization.
+    parent_app_id: str | None = None
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], client_id: str | None) -> Principal:
         """Read a validated token's claims; `client_id` is what auth.claims.client_id_of read for its issuer."""
         return cls(
-            kind=_kind(claims, client_id),
+            kind=caller_kind(claims, client_id),
             subject=_text(claims, "sub"),
             object_id=_text(claims, "oid"),
             tenant_id=_text(claims, "tid"),
@@ -36,17 +40,8 @@ class Principal:
             name=_text(claims, "name"),
             username=_text(claims, "preferred_username", "upn"),
             permissions=granted_permissions(claims),
+            parent_app_id=parent_app_id(claims),
         )
-
-
-def _kind(claims: Mapping[str, Any], client_id: str | None) -> Literal["user", "app"]:
-    # Entra: a delegated token has `scp`, an app-only one never does (and may say idtyp=app).
-    # Okta: client-credentials tokens carry `scp` too, but their subject is the client itself.
-    if "scp" not in claims or claims.get("idtyp") == "app":
-        return "app"
-    if client_id is not None and claims.get("sub") == client_id:
-        return "app"
-    return "user"
 
 
 def _text(claims: Mapping[str, Any], *names: str) -> str | None:

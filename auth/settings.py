@@ -10,12 +10,16 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
+
+from .refusals import NO_REFUSALS, REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
 
 __all__ = [
     "CONSUMERS_TENANT_ID",
     "ConfigError",
     "Settings",
+    "ToolsListed",
     "TrustedIssuer",
     "https_url_problem",
     "is_loopback_host",
@@ -59,6 +63,8 @@ CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # qdtext, with no quoted-pair needed). `\Z`, not `$`, which also matches before a final newline.
 _TOKEN_CHARS = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+\Z')
 _NOT_QUOTABLE = "must not contain spaces, quotes, backslashes or control characters"
+#: What `tools/list` shows a caller (MCP_TOOLS_LISTED); mcp_tools/server.py says why each exists.
+ToolsListed = Literal["callable", "all"]
 
 
 class ConfigError(Exception):
@@ -99,6 +105,11 @@ class Settings:
     allowed_tenants: frozenset[str] | None = None
     #: OAUTH_ALLOWED_TENANTS contains `*`.
     any_tenant: bool = False
+    #: MCP_REFUSED_CALLERS: caller kinds refused every tool or one tool (auth.refusals).
+    refused_callers: CallerRefusals = NO_REFUSALS
+    #: MCP_TOOLS_LISTED: `tools/list` shows each caller only the tools it may call ("callable"), or every
+    #: tool ("all"), so that a client which calls only what it is shown meets the 403 and steps up.
+    tools_listed: ToolsListed = "callable"
 
     @property
     def app_id_uri(self) -> str | None:
@@ -174,6 +185,8 @@ class Settings:
             # It is quoted in every WWW-Authenticate (resource_metadata="…", RFC 9728 §5.1).
             _check_token_chars("MCP_PUBLIC_URL", public_url, _NOT_QUOTABLE, problems)
         allowed_origins = _allowed_origins(env.value("MCP_ALLOWED_ORIGINS"), problems)
+        refused_callers = read_refusals(env.value(REFUSED_CALLERS_SETTING), problems)
+        tools_listed = _tools_listed(env.value("MCP_TOOLS_LISTED"), problems)
         if problems or issuer is None or audience is None or jwks_uri is None:
             raise ConfigError(problems)
 
@@ -201,6 +214,8 @@ class Settings:
             v1_issuer_base=family.v1_issuer_base,
             allowed_tenants=allowed_tenants,
             any_tenant=any_tenant,
+            refused_callers=refused_callers,
+            tools_listed=tools_listed,
         )
 
 
@@ -279,6 +294,16 @@ def _app_id_uris(value: str | None, problems: list[str]) -> tuple[str, ...]:
     if value is not None and (not uris or any(":" not in u or not _TOKEN_CHARS.match(u) for u in uris)):
         problems.append("OAUTH_APP_ID_URI must be a URI such as api://<client id>")
     return uris
+
+
+def _tools_listed(value: str | None, problems: list[str]) -> ToolsListed:
+    """MCP_TOOLS_LISTED: `callable` (the default) or `all`."""
+    if value is None or value.lower() == "callable":
+        return "callable"
+    if value.lower() == "all":
+        return "all"
+    problems.append("MCP_TOOLS_LISTED must be callable or all")
+    return "callable"
 
 
 def _allowed_origins(value: str | None, problems: list[str]) -> frozenset[str]:

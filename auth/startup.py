@@ -55,6 +55,11 @@ def startup_notices(settings: Settings) -> list[tuple[int, str]]:
                 f"({', '.join(https_ids)}) byte for byte: Entra will refuse clients that send it as RFC 8707 "
                 "resource (AADSTS9010010); a trailing slash or another path is enough",
             ))
+    refusals = settings.refused_callers
+    if refusals:
+        refused = [f"{kind} every tool" for kind in sorted(refusals.everywhere)]
+        refused += [f"{kind} {tool}" for kind, tool in sorted(refusals.per_tool) if kind not in refusals.everywhere]
+        notices.append((logging.INFO, f"MCP_REFUSED_CALLERS: refused {', '.join(refused)}"))
     return notices
 
 

@@ -36,12 +36,14 @@ class Identity(BaseModel):
     name: str | None
     username: str | None
     permissions: list[str]
+    parent_app_id: str | None
 
 
 def get_me() -> Identity:
     """Describe the caller (the bare server has none)."""
     return Identity(
-        kind="app", subject=None, object_id=None, tenant_id=None, client_id=None, name=None, username=None, permissions=[]
+        kind="app", subject=None, object_id=None, tenant_id=None, client_id=None, name=None, username=None, permissions=[],
+        parent_app_id=None,
     )
 
 

@@ -1,6 +1,6 @@
 """One cold start: import a server, answer one `tools/call` through its function object, report, exit.
 
-Run as `python bench/cold_child.py ours|bare` in a fresh process; with BENCH_APP_DIR set,
+Run as `python bench/cold_child.py ours|bare|telemetry` in a fresh process; with BENCH_APP_DIR set,
 "ours" is imported from that folder (a staged app folder, as Azure runs it). Imports nothing
 before the server module but the standard library, so each variant pays only for
 itself. Prints one JSON line the moment the answer is in; the parent stamps the
@@ -31,6 +31,8 @@ def main(variant: str) -> None:
         import function_app as target
     elif variant == "bare":
         from bench import bare_app as target
+    elif variant == "telemetry":  # ours with telemetry on and the Azure Monitor distro imported
+        from bench import telemetry_app as target
     else:
         raise SystemExit(f"unknown variant {variant!r}")
     imported = _since_spawn()
@@ -52,7 +54,7 @@ def main(variant: str) -> None:
         "Accept": "application/json, text/event-stream",
         "MCP-Protocol-Version": "2025-06-18",
     }
-    if variant == "ours":
+    if variant in ("ours", "telemetry"):
         headers["Authorization"] = f"Bearer {os.environ['BENCH_TOKEN']}"
     body = json.dumps(
         {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 2, "b": 3}}}

@@ -129,8 +129,12 @@ def main(argv: list[str] | None = None) -> None:
     results = run(plan)
     out = args.out or (None if args.smoke else os.path.join(REPO, "docs", "performance.md"))
     if out:
+        # The telemetry section (python -m bench.telemetry --write) is carried over, not measured here.
+        from .telemetry import carry_section
+
+        old = open(out, encoding="utf-8").read() if os.path.exists(out) else ""
         with open(out, "w") as handle:
-            handle.write(render(results, smoke=args.smoke))
+            handle.write(carry_section(old, render(results, smoke=args.smoke)))
         print(f"wrote {out}")
     if args.json:
         with open(args.json, "w") as handle:

@@ -4,7 +4,7 @@ Azure runs a Python function app from a read-only package (run-from-package), so
 the interpreter cannot write the `__pycache__` it compiles, and the remote build
 (Oryx's PythonBashBuildSnippet.sh.tpl) byte-compiles the packages it installs but
 never the app's own modules. Without this step every cold start compiles
-function_app, app_factory, sdk_app, auth, edge, front, web and mcp_tools again.
+function_app, app_factory, sdk_app, auth, edge, front, web, mcp_tools and telemetry again.
 
 `stage` copies the project (the files git tracks or would track) into a fresh
 folder, compiles every module there with unchecked-hash pycs (PEP 552: used

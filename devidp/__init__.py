@@ -9,7 +9,7 @@ from .claims import TokenVersion
 from .clock import OffsetClock
 from .keys import SigningKey
 from .provider import DevIdentityProvider
-from .registry import ClientRegistration, DevUser, default_clients, default_users
+from .registry import ClientRegistration, DevUser, agent_user, default_clients, default_users
 
 __all__ = [
     "ClientRegistration",
@@ -18,6 +18,7 @@ __all__ = [
     "OffsetClock",
     "SigningKey",
     "TokenVersion",
+    "agent_user",
     "default_clients",
     "default_users",
 ]

@@ -5,6 +5,10 @@ v2 tokens carry `azp`/`azpacr` and `aud` = the API's client id; v1 tokens carry
 `appid`/`appidacr`, `upn` and `aud` = the App ID URI. A user's delegated
 permissions are bare names in `scp` (space separated); an app's permissions
 are `roles`, and app tokens say `idtyp` = ``app``.
+
+An agent identity's tokens (a registration with `agent_parent_app_id`) carry what "Token claims
+reference for agents" (learn.microsoft.com/entra/agent-id/agent-token-claims) lists for each of its
+scenarios: see `agent_claims`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Literal
 from .registry import ClientRegistration, DevUser
 from .scopes import Resource
 
-__all__ = ["TokenVersion", "TokenShape", "app_claims", "user_claims"]
+__all__ = ["TokenVersion", "TokenShape", "agent_claims", "app_claims", "user_claims"]
 
 TokenVersion = Literal[1, 2]
 
@@ -79,6 +83,8 @@ def user_claims(
         claims["preferred_username"] = user.preferred_username
     else:
         claims.update(upn=user.preferred_username, unique_name=user.preferred_username)
+    if client.agent_parent_app_id is not None:
+        claims.update(agent_claims("agent_user_account" if user.is_agent_user else "agent_for_user", client.agent_parent_app_id))
     return claims
 
 
@@ -101,4 +107,30 @@ def app_claims(
     claims.update(idtyp="app", oid=client.service_principal_oid, sub=client.service_principal_oid)
     if granted:
         claims["roles"] = granted
+    if client.agent_parent_app_id is not None:
+        claims.update(agent_claims("autonomous_agent", client.agent_parent_app_id))
     return claims
+
+
+AgentScenario = Literal["agent_for_user", "autonomous_agent", "agent_user_account"]
+
+
+def agent_claims(scenario: AgentScenario, parent_app_id: str) -> dict[str, Any]:
+    """The claims an agent identity's token adds, per scenario of "Token claims reference for agents".
+
+    Facet values (section "xms_tnt_fct, xms_sub_fct, and xms_act_fct claims"): 11 AgentIdentity,
+    13 AgentIDUser, space-separated. `xms_par_app_azp`, the parent (blueprint) app id, is "present in
+    agent identity tokens" ("Validate agent identity tokens in a downstream API"). The autonomous
+    token's facets copy the page's sample ("3 9 11" / "9 3 11"), other values and order included,
+    so a reader that assumes one value or one order fails here as it would against Entra.
+    """
+    if scenario == "autonomous_agent":
+        # "Agent identity acting autonomously": idtyp app, xms_idrel 7 (service principal), roles.
+        return {"idtyp": "app", "xms_idrel": "7", "xms_act_fct": "3 9 11", "xms_sub_fct": "9 3 11",
+                "xms_tnt_fct": "3 9", "xms_par_app_azp": parent_app_id}
+    if scenario == "agent_user_account":
+        # "Agent identity acts autonomously via agent's user account": idtyp user, subject facet 13, scp.
+        return {"idtyp": "user", "xms_idrel": "1", "xms_act_fct": "11", "xms_sub_fct": "13",
+                "xms_par_app_azp": parent_app_id}
+    # "Agent identity acting on behalf of a human user": idtyp user, actor facet 11, scp, the user's oid.
+    return {"idtyp": "user", "xms_idrel": "1", "xms_act_fct": "11", "xms_par_app_azp": parent_app_id}

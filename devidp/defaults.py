@@ -8,6 +8,10 @@ the secret guards nothing but a loopback process that lives for one session.
 from __future__ import annotations
 
 __all__ = [
+    "DEV_AGENT_BLUEPRINT_ID",
+    "DEV_AGENT_CLIENT_ID",
+    "DEV_AGENT_CLIENT_SECRET",
+    "DEV_AGENT_USER_OBJECT_ID",
     "DEV_API_CLIENT_ID",
     "DEV_API_CLIENT_SECRET",
     "DEV_APP_CLIENT_ID",
@@ -45,6 +49,12 @@ DEV_FRONT_CLIENT_SECRET = "dev-only-front-secret-not-for-production"  # noqa: S1
 #: The function app's user-assigned managed identity (the stand-in at /msi/token issues its tokens).
 DEV_MANAGED_IDENTITY_CLIENT_ID = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 DEV_MANAGED_IDENTITY_OBJECT_ID = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+#: An Entra Agent ID agent identity (client credentials as an autonomous agent, or delegated for a user),
+#: its parent agent identity blueprint (its tokens' `xms_par_app_azp`), and its agent user account.
+DEV_AGENT_CLIENT_ID = "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"
+DEV_AGENT_CLIENT_SECRET = "dev-only-agent-secret-not-for-production"  # noqa: S105 - dev fixture
+DEV_AGENT_BLUEPRINT_ID = "30cf4c22-9985-4ef7-8756-91cc888176bd"
+DEV_AGENT_USER_OBJECT_ID = "ffffffff-ffff-4fff-8fff-ffffffffffff"
 
 #: The permissions the API exposes, both as delegated scopes and as app roles.
 API_SCOPES: tuple[str, ...] = ("calculator.add", "calculator.subtract")

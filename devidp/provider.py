@@ -28,14 +28,14 @@ from starlette.routing import Route
 
 from . import defaults
 from .app import Endpoints, TenantSite, build_app
-from .claims import TokenShape, TokenVersion
+from .claims import AgentScenario, TokenShape, TokenVersion
 from .consent import message_page
 from .downstream import DONE_PATH, ME_PATH, DownstreamStandIn
 from .issuer import TokenIssuer
 from .keys import SigningKey
 from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
-from .registry import ClientRegistration, DevUser, api_registration, default_clients, default_users
+from .registry import ClientRegistration, DevUser, agent_user, api_registration, default_clients, default_users
 from .scopes import Resource
 from .store import Store
 from .tls import write_loopback_certificate
@@ -405,3 +405,27 @@ class DevIdentityProvider:
             lifetime=lifetime,
             extra_claims=dict(extra_claims or {}),
         )
+
+    def mint_agent_token(
+        self,
+        scenario: AgentScenario,
+        permissions: Iterable[str] = defaults.API_SCOPES,
+        *,
+        client_id: str | None = None,
+        user: DevUser | str | None = None,
+        version: TokenVersion | None = None,
+    ) -> str:
+        """A signed token of an agent identity (a registration with `agent_parent_app_id`), per scenario.
+
+        `autonomous_agent`: app-only, `permissions` as roles (what client credentials issue);
+        `agent_for_user`: delegated for `user` (default: the first user), `permissions` as scp;
+        `agent_user_account`: delegated for the agent's own user account (`agent_user()` by default).
+        """
+        client = self._client(client_id, defaults.DEV_AGENT_CLIENT_ID)
+        if client.agent_parent_app_id is None:
+            raise ValueError(f"client {client.client_id!r} is not an agent identity")
+        if scenario == "autonomous_agent":
+            return self.mint_app_token(permissions, client_id=client.client_id, version=version)
+        if scenario == "agent_user_account":
+            user = user or agent_user()
+        return self.mint_user_token(permissions, user=user, client_id=client.client_id, version=version)

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from . import defaults
 from .federation import FederatedCredential
 
-__all__ = ["ClientRegistration", "DevUser", "api_registration", "default_clients", "default_users"]
+__all__ = ["ClientRegistration", "DevUser", "agent_user", "api_registration", "default_clients", "default_users"]
 
 _ALL_GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 
@@ -38,6 +38,8 @@ class DevUser:
     oid: str
     name: str
     preferred_username: str
+    #: An agent's user account (Entra Agent ID "agent user"): its tokens say so in `xms_sub_fct`.
+    is_agent_user: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class ClientRegistration(ClientMixin):  # type: ignore[misc]
     service_principal_oid: str = field(default_factory=lambda: str(uuid.uuid4()))
     #: Workload identity federation: tokens from these (issuer, subject, audience) authenticate the client.
     federated_credentials: tuple[FederatedCredential, ...] = ()
+    #: An agent identity (Entra Agent ID): the app id of its parent, the agent identity blueprint.
+    #: Its tokens carry the agent claims (devidp.claims.agent_claims).
+    agent_parent_app_id: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -139,6 +144,16 @@ def default_users() -> dict[str, DevUser]:
     return {u.preferred_username: u for u in users}
 
 
+def agent_user() -> DevUser:
+    """The development agent's user account; not offered on the consent page (it signs in as no person does)."""
+    return DevUser(
+        oid=defaults.DEV_AGENT_USER_OBJECT_ID,
+        name="Dev Agent (user account)",
+        preferred_username="dev.agent@contoso.test",
+        is_agent_user=True,
+    )
+
+
 def api_registration(redirect_uris: tuple[str, ...]) -> ClientRegistration:
     """The API's own registration: the confidential client of the on-behalf-of exchange.
 
@@ -181,6 +196,14 @@ def default_clients() -> dict[str, ClientRegistration]:
             grant_types=frozenset({"authorization_code", "refresh_token"}),
             service_principal_oid="99999999-9999-4999-8999-999999999999",
             federated_credentials=(FederatedCredential(subject=defaults.DEV_MANAGED_IDENTITY_OBJECT_ID),),
+        ),
+        ClientRegistration(
+            client_id=defaults.DEV_AGENT_CLIENT_ID,
+            client_secret=defaults.DEV_AGENT_CLIENT_SECRET,
+            name="agent identity (Entra Agent ID)",
+            roles=frozenset(defaults.API_SCOPES),
+            service_principal_oid="12121212-1212-4121-8121-121212121212",
+            agent_parent_app_id=defaults.DEV_AGENT_BLUEPRINT_ID,
         ),
     ]
     return {c.client_id: c for c in clients}

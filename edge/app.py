@@ -11,13 +11,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import mcp_tools
-from auth import AuthError, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
+from auth import AGENT_KINDS, AuthError, CallerRefused, InsufficientScope, JwksCache, Principal, Settings, TokenVerifier, current_principal
 from sdk_app import stateless_app
 from web.asgi import BodyTooLarge, ClientGone, Handler, header, header_values, method_not_allowed, read_body, send_json
 from web.place import (
@@ -35,12 +35,13 @@ from .challenge import auth_error_answer, challenge_scope
 from .cors import cors_headers, origin_allowed, preflight
 from .discovery import DISCOVERY_PATHS, UpstreamMetadata, discovery_handler
 from .fastpath import FastPath
-from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json
+from .jsonrpc import BATCH_REFUSED, NOT_JSON, PARSE_ERROR, invalid_request, is_jsonrpc_message, missing_permission, peek_json, refused_tool
 from .lifespan import LifespanOnce
 from .metadata import protected_resource_metadata
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
+    from mcp_tools import PermissionAwareServer
+    from telemetry.record import ObservedRequest, Telemetry
 
 __all__ = ["MAX_BODY_BYTES", "Edge", "Handler", "api_scopes", "build_asgi_app"]
 
@@ -64,6 +65,8 @@ class Edge:
         *,
         routes: Mapping[str, Handler] | None = None,
         authorization_server_at_origin: bool = False,
+        tool_names: Collection[str] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         """`routes`: more exact paths and their handlers, served ahead of the 404.
 
@@ -74,6 +77,8 @@ class Edge:
         self.verifier = verifier
         self.mcp_app = mcp_app
         self.fast_path = fast_path
+        #: Set when telemetry is on: the edge records on it and never learns where it goes.
+        self.telemetry = telemetry
         self.scopes = api_scopes(settings)
         self._all_scopes = challenge_scope(self.scopes)
         self._routes: dict[str, Handler] = {path: self._mcp for path in _MCP_PATHS}
@@ -82,6 +87,8 @@ class Edge:
         self._routes.update(routes or {})
         self._resources: dict[tuple[Any, str | None], Resource] = {}
         self.authorization_server_at_origin = authorization_server_at_origin
+        #: The tools the MCP server has: only these can be refused a caller kind by name.
+        self.tool_names = frozenset(mcp_tools.tool_names() if tool_names is None else tool_names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -94,10 +101,28 @@ class Edge:
         scope["state"] = {**(scope["state"] or {}), "correlation_id": correlation_id}
         send = _with_headers(send, [(b"x-correlation-id", correlation_id.encode())])
         handler = self._routes.get(scope["path"])
+        if self.telemetry is not None:
+            await self._observed(scope, receive, send, handler, correlation_id, self.telemetry)
+            return
         if handler is None:
             await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
             return
         await handler(scope, receive, send)
+
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, handler: Handler | None, correlation_id: str, telemetry: Telemetry
+    ) -> None:
+        """The same, inside the request's span (telemetry on)."""
+        observed = telemetry.request(scope, scope["path"] if handler is not None else None, correlation_id)
+        scope["state"]["observed"] = observed
+        try:
+            send = observed.watch(send)
+            if handler is None:
+                await send_json(send, 404, {"error": "not_found", "error_description": "No such endpoint"})
+                return
+            await handler(scope, receive, send)
+        finally:
+            observed.finish()
 
     async def _protected_resource_metadata(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -146,6 +171,15 @@ class Edge:
         except AuthError as error:
             await self._refuse(scope, send, error, resource.metadata_url)
             return
+        if principal.kind in AGENT_KINDS:
+            # Every agent call leaves an audit line with its kind and parent application: "Microsoft
+            # Entra ID sign-in logs always includes the parent ID if available, so resource server
+            # should do the same" (Token claims reference for agents, xms_par_app_azp). Users and
+            # apps leave none, as before.
+            log.info("agent call%s correlation_id=%s", _caller_fields(principal), scope["state"]["correlation_id"])
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.authenticated(principal)
         try:
             body = await read_body(receive, MAX_BODY_BYTES)
         except BodyTooLarge:
@@ -167,9 +201,16 @@ class Edge:
             # object id for a notification and answers nothing; JSON-RPC 2.0 §5 says -32600.
             await send_json(send, 400, invalid_request(message))
             return
+        if observed is not None:
+            observed.message(message)
+        refused = refused_tool(message, principal, self.settings.refused_callers, self.tool_names)
+        if refused is not None:
+            # Before the permission: no step-up can fix the caller's kind, so none is offered.
+            await self._refuse(scope, send, CallerRefused(principal.kind, refused), resource.metadata_url, principal)
+            return
         missing = missing_permission(message, principal)
         if missing is not None:
-            await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url)
+            await self._refuse(scope, send, InsufficientScope(missing), resource.metadata_url, principal)
             return
         await self._dispatch(scope, send, body, message, principal)
 
@@ -206,16 +247,35 @@ class Edge:
         finally:
             current_principal.reset(reset)
 
-    async def _refuse(self, scope: Scope, send: Send, error: AuthError, metadata_url: str) -> None:
+    async def _refuse(
+        self, scope: Scope, send: Send, error: AuthError, metadata_url: str, principal: Principal | None = None
+    ) -> None:
         scope_of = self.settings.scope_string(error.permission) if isinstance(error, InsufficientScope) else None
         status, headers, body = auth_error_answer(
             error, metadata_url=metadata_url, all_scopes=self._all_scopes, scope_of=scope_of
         )
-        # One line per failure: a reason code and the correlation id, never the token.
+        # One line per failure: a reason code and the correlation id, never the token; the caller's
+        # kind (and an agent's parent application, for the audit trail) once the token was valid.
         log.info(
-            "auth failure status=%d reason=%s correlation_id=%s", status, error.reason, scope["state"]["correlation_id"]
+            "auth failure status=%d reason=%s%s correlation_id=%s",
+            status,
+            error.reason,
+            _caller_fields(principal) if principal is not None else "",
+            scope["state"]["correlation_id"],
         )
+        observed: ObservedRequest | None = scope["state"].get("observed")
+        if observed is not None:
+            observed.refused(error, status)
         await send_json(send, status, body, headers)
+
+
+def _caller_fields(principal: Principal) -> str:
+    """` caller_kind=… [parent_app_id=…]` for a log line: a kind from auth.callers, a GUID it checked."""
+    fields = f" caller_kind={principal.kind}"
+    if principal.parent_app_id is not None:
+        # "Log the parent application ID for auditing purposes" (Token claims reference for agents).
+        fields += f" parent_app_id={principal.parent_app_id}"
+    return fields
 
 
 def _correlation_id(scope: Scope) -> str:
@@ -252,20 +312,33 @@ def build_asgi_app(
     *,
     authorization_server: Mapping[str, Handler] | None = None,
     clock: Callable[[], float] = time.time,
-    server: MCPServer | None = None,
+    server: PermissionAwareServer | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Edge:
     """The whole application as ASGI: the edge in front of the SDK's stateless JSON app.
 
     `authorization_server`: the routes of an authorization server of our own at this origin (the
     OAuth front, built by the composition root, app_factory.py). Given, they are served, and the
     RFC 9728 document names this origin. Without it the issuer's discovery documents are relayed.
+    `telemetry`: each request gets a span and a histogram point; the MCP server, a middleware that
+    tells the request its outcome (telemetry/record.py).
     `clock` is the wall clock (seconds since the epoch) that token lifetimes are judged by;
     tests pass a settable one instead of sleeping.
     `server`: the MCP server to serve, when the composition root adds opt-in example tools
-    (the on-behalf-of example); by default `mcp_tools.build_server()`.
+    (the on-behalf-of example), built with `settings.refused_callers` and `settings.tools_listed`
+    (and telemetry's middleware, when telemetry is on); by default
+    `mcp_tools.build_server(refusals=..., list_every_tool=...)` from the same settings.
     """
     keys = keys or JwksCache(settings.jwks_uri)
-    sdk = stateless_app(server or mcp_tools.build_server())
+    middleware = [telemetry.middleware()] if telemetry is not None else []
+    list_every_tool = settings.tools_listed == "all"
+    server = server or mcp_tools.build_server(refusals=settings.refused_callers, middleware=middleware, list_every_tool=list_every_tool)
+    if server.refusals != settings.refused_callers or server.list_every_tool != list_every_tool:
+        # A wiring bug, not a setting: the composition root built the server without these settings.
+        raise RuntimeError("the MCP server was built with other caller refusals or tool listing than the settings'")
+    if telemetry is not None:
+        telemetry.add_tools(server.tool_names)  # the tool names it may record; others are _OTHER
+    sdk = stateless_app(server)
     fast_path = FastPath(sdk.server.session_manager.app, sdk.app, sdk.security)
     if authorization_server is not None:
         # Our own authorization server, not an OpenID provider: no openid-configuration, and its
@@ -284,4 +357,6 @@ def build_asgi_app(
         fast_path,
         routes=routes,
         authorization_server_at_origin=authorization_server is not None,
+        tool_names=server.tool_names,
+        telemetry=telemetry,
     )

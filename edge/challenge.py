@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auth import AuthError, InsufficientScope, KeysUnavailable
+from auth import AuthError, CallerRefused, InsufficientScope, KeysUnavailable
 
 __all__ = ["REFRESH_SCOPE", "auth_error_answer", "challenge_scope"]
 
@@ -47,6 +47,17 @@ def auth_error_answer(
             503,
             {"Retry-After": str(error.retry_after)},
             {"error": "temporarily_unavailable", "error_description": "Signing keys are unavailable; retry shortly"},
+        )
+    if isinstance(error, CallerRefused):
+        # No challenge: no token the client could get would change its kind (auth.errors.CallerRefused).
+        # Both names come from the server's own lists: a validated kind, a configured tool name.
+        return (
+            403,
+            {},
+            {
+                "error": "caller_kind_refused",
+                "error_description": f"This server does not accept {error.kind} callers for the tool {error.tool}",
+            },
         )
     params: list[tuple[str, str]] = []
     if error.error is not None:

@@ -2,17 +2,20 @@
 
 Only enough to answer the errors JSON-RPC 2.0 §5 assigns to the body as a whole
 (-32700 for a body that is not JSON, -32600 for a bad envelope) and to refuse a
-`tools/call` the caller has no permission for. The SDK answers everything else.
+`tools/call` the caller has no permission for, or whose caller kind the operator refuses that tool.
+The SDK answers everything else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 import pydantic_core
 
 import mcp_tools
 from auth import Principal
+from auth.refusals import CallerRefusals
 
 __all__ = [
     "BATCH_REFUSED",
@@ -22,6 +25,7 @@ __all__ = [
     "is_jsonrpc_message",
     "missing_permission",
     "peek_json",
+    "refused_tool",
 ]
 
 NOT_JSON = object()
@@ -70,13 +74,33 @@ def invalid_request(message: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32600, "message": "Invalid Request"}}
 
 
-def missing_permission(message: Any, principal: Principal) -> str | None:
-    """The permission a `tools/call` needs and the caller lacks, if any."""
+def _called_tool(message: Any) -> str | None:
+    """The tool name a `tools/call` asks for, if it is one."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return None
     params = message.get("params")
     name = params.get("name") if isinstance(params, dict) else None
-    permission = mcp_tools.permission_for(name) if isinstance(name, str) else None
+    return name if isinstance(name, str) else None
+
+
+def refused_tool(message: Any, principal: Principal, refusals: CallerRefusals, tools: Container[str]) -> str | None:
+    """The tool a `tools/call` asks for, when the operator refuses the caller's kind that tool.
+
+    Only one of the server's `tools`: an unknown name goes on to the SDK's own "Unknown tool"
+    answer, so no name the client made up is ever echoed in a refusal.
+    """
+    if not refusals:
+        return None
+    name = _called_tool(message)
+    if name is None or name not in tools or not refusals.refuses(principal.kind, name):
+        return None
+    return name
+
+
+def missing_permission(message: Any, principal: Principal) -> str | None:
+    """The permission a `tools/call` needs and the caller lacks, if any."""
+    name = _called_tool(message)
+    permission = mcp_tools.permission_for(name) if name is not None else None
     if permission is not None and permission not in principal.permissions:
         return permission
     return None

@@ -13,9 +13,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from telemetry import front as front_telemetry
+from telemetry.front import ClientKind
+
+from .clients import is_document_client_id
 from .errors import FrontError
 
-__all__ = ["NO_STORE", "OPEN_CORS", "redirect_to_client", "refusal_json", "refusal_page", "refusal_redirect"]
+__all__ = ["NO_STORE", "OPEN_CORS", "client_kind", "redirect_to_client", "refusal_json", "refusal_page", "refusal_redirect"]
 
 log = logging.getLogger("front")
 
@@ -33,14 +37,26 @@ PAGE_HEADERS = {
 _STYLE = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5;padding:0 1rem}"
 
 
-def _log_refusal(endpoint: str, error: FrontError, correlation_id: str) -> None:
-    """One line per refusal: the endpoint, the code and a reason, never a value from the request."""
+def _log_refusal(endpoint: str, error: FrontError, correlation_id: str, client_kind: ClientKind) -> None:
+    """One line per refusal: the endpoint, the code and a reason, never a value from the request.
+
+    The same as a metric and span attributes (telemetry/front.py: no-ops while telemetry is off)."""
     log.info("front refusal endpoint=%s error=%s reason=%s correlation_id=%s", endpoint, error.error, error.reason, correlation_id)
+    front_telemetry.refusal(endpoint, error.error, error.reason, client_kind)
 
 
-def refusal_json(endpoint: str, error: FrontError, correlation_id: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def client_kind(client_id: str | None) -> ClientKind:
+    """A CIMD client's id is its document's URL; any other is a sealed DCR registration."""
+    if not client_id:
+        return "unknown"
+    return "cimd" if is_document_client_id(client_id) else "dcr"
+
+
+def refusal_json(
+    endpoint: str, error: FrontError, correlation_id: str, headers: dict[str, str] | None = None, *, client_kind: ClientKind = "unknown"
+) -> JSONResponse:
     """RFC 6749 §5.2 (token), RFC 7591 §3.2.2 (registration) error body."""
-    _log_refusal(endpoint, error, correlation_id)
+    _log_refusal(endpoint, error, correlation_id, client_kind)
     return JSONResponse(
         {"error": error.error, "error_description": error.description},
         status_code=error.status,
@@ -48,22 +64,26 @@ def refusal_json(endpoint: str, error: FrontError, correlation_id: str, headers:
     )
 
 
-def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] | None = None, style: str = "") -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<meta name=viewport content='width=device-width'><title>{escape(title)}</title><style>{_STYLE}{style}</style></head>"
         f"<body>{body_html}</body></html>",
         status_code=status,
         headers={**PAGE_HEADERS, **(headers or {})},
     )
 
 
-def refusal_page(endpoint: str, error: FrontError, correlation_id: str) -> HTMLResponse:
+def refusal_page(endpoint: str, error: FrontError, correlation_id: str, *, client_kind: ClientKind = "unknown") -> HTMLResponse:
     """RFC 6749 §4.1.2.1: with no trustworthy redirect URI, tell the person and do not redirect."""
-    _log_refusal(endpoint, error, correlation_id)
+    _log_refusal(endpoint, error, correlation_id, client_kind)
+    sentence = error.description if error.description.endswith(".") else error.description + "."
     return page(
         "Sign-in stopped",
-        f"<h1>Sign-in stopped</h1><p>{escape(error.description)}</p><p><code>{escape(error.error)}</code></p>",
+        f"<h1>Sign-in stopped</h1><p>{escape(sentence)}</p>"
+        "<p>Nothing was sent to the app. If this keeps happening, tell the app's publisher or this "
+        "server's administrator, and give them this reference:</p>"
+        f"<p><small>error <code>{escape(error.error)}</code>, reference <code>{escape(correlation_id)}</code></small></p>",
         status=error.status,
     )
 
@@ -78,11 +98,18 @@ def redirect_to_client(redirect_uri: str, params: dict[str, Any], headers: dict[
 
 
 def refusal_redirect(
-    endpoint: str, error: FrontError, correlation_id: str, *, redirect_uri: str, state: str | None, issuer: str
+    endpoint: str,
+    error: FrontError,
+    correlation_id: str,
+    *,
+    redirect_uri: str,
+    state: str | None,
+    issuer: str,
+    client_kind: ClientKind = "unknown",
 ) -> Response:
     """RFC 6749 §4.1.2.1: the error, to a redirect URI already matched against the client's registration;
     RFC 9207 §2: with `iss`, so the client can tell which server refused."""
-    _log_refusal(endpoint, error, correlation_id)
+    _log_refusal(endpoint, error, correlation_id, client_kind)
     return redirect_to_client(
         redirect_uri, {"error": error.error, "error_description": error.description, "state": state, "iss": issuer}
     )

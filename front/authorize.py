@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import re
 import secrets
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from telemetry import front as front_telemetry
 from web.place import Resource
 
-from .answers import NO_STORE, redirect_to_client, refusal_page, refusal_redirect
+from .answers import NO_STORE, client_kind, redirect_to_client, refusal_page, refusal_redirect
+from .binding import bind_to_browser, browser_holds, release
 from .clients import Client, UnknownClient, redirect_uri_allowed, redirect_uri_problem, resolve_client
-from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, new_csrf_token, remember, remembered
+from .consent import CSRF_COOKIE, approval_key, consent_page, csrf_matches, may_remember, new_csrf_token, remember, remembered
 from .context import AUTHORIZE_PATH, Front, callback_url
+from .destination import ascii_host
 from .errors import (
     AccessDenied,
     ConsentRefused,
@@ -37,6 +40,11 @@ from .sealing import SealError, fingerprint, sealed_length
 
 __all__ = ["authorize", "callback"]
 
+#: What the person reads when the callback comes to a browser that did not approve (or comes again).
+NOT_THIS_BROWSER = (
+    "This sign-in was not approved in this browser, or it was already finished. "
+    "If someone sent you this link, close this page. If you were signing in, start again from your app"
+)
 #: RFC 6749 §4.1.2: codes are short lived; the front's is a minute at most.
 CODE_SECONDS = 60
 #: The person has this long to read the page and sign in upstream.
@@ -57,14 +65,18 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         client, redirect_uri = await _trusted_client(front, params)
     except FrontError as error:
         # RFC 6749 §4.1.2.1: no trustworthy redirect URI, so the person is told and nothing redirects.
-        return refusal_page("authorize", error, request.state.correlation_id)
+        return refusal_page("authorize", error, request.state.correlation_id, client_kind=_kind(params))
     state = None
     try:
         state = single(params, "state")
         transaction = _transaction(front, place, client, redirect_uri, params)
     except FrontError as error:
-        return refusal_redirect("authorize", error, request.state.correlation_id, redirect_uri=redirect_uri, state=state, issuer=place.origin)
-    if remembered(front.sealer, request, client.client_id, redirect_uri):
+        return refusal_redirect(
+            "authorize", error, request.state.correlation_id,
+            redirect_uri=redirect_uri, state=state, issuer=place.origin, client_kind=_kind(params),
+        )
+    rememberable = may_remember(redirect_uri)
+    if rememberable and remembered(front.sealer, request, client.client_id, redirect_uri):
         return _go_upstream(front, place, transaction, status=302)
     sealed = front.sealer.seal_value(transaction, TRANSACTION_SECONDS)
     return consent_page(
@@ -75,7 +87,15 @@ async def authorize(front: Front, request: Request, body: bytes) -> Response:
         transaction=sealed,
         csrf=transaction.csrf,
         upstream=front.front.authorization_endpoint,
+        server_name=front.server_name,
+        server_host=shown_host(place),
+        scope_texts=front.scope_texts,
+        remember_allowed=rememberable,
     )
+
+
+def _kind(params: list[tuple[str, str]]) -> front_telemetry.ClientKind:
+    return client_kind(next((value for name, value in params if name == "client_id"), None))
 
 
 async def _trusted_client(front: Front, params: list[tuple[str, str]]) -> tuple[Client, str]:
@@ -146,16 +166,26 @@ async def _decide(front: Front, request: Request, body: bytes) -> Response:
         )
     else:
         response = _go_upstream(front, place, transaction, status=303)
-        if fields.get("remember") == "yes":
+        if fields.get("remember") == "yes" and may_remember(transaction.redirect_uri):
             remember(front.sealer, request, response, transaction.approval_key)
     response.delete_cookie(CSRF_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
 
 
+def shown_host(place: Resource) -> str:
+    """This server's host (and port) as the consent page names it: in ASCII (punycode)."""
+    parts = urlsplit(place.origin)
+    host = ascii_host(parts.hostname or "")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction, *, status: int) -> Response:
-    """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`."""
+    """To the issuer with the front's own PKCE; the transaction rides in the sealed `state`,
+    bound to this browser by a cookie set on the same answer (front/binding.py)."""
     verifier = secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43-128 unreserved characters
+    response = RedirectResponse("", status_code=status, headers=NO_STORE)
     upstream_state = UpstreamState(
+        browser_binding=bind_to_browser(response, TRANSACTION_SECONDS),
         client_fingerprint=transaction.client_fingerprint,
         redirect_uri=transaction.redirect_uri,
         client_state=transaction.client_state,
@@ -171,7 +201,8 @@ def _go_upstream(front: Front, place: Resource, transaction: ConsentTransaction,
         state=state,
         code_challenge=create_s256_code_challenge(verifier),
     )
-    return RedirectResponse(url, status_code=status, headers=NO_STORE)
+    response.headers["location"] = url
+    return response
 
 
 def _form_fields(body: bytes) -> dict[str, str]:
@@ -195,8 +226,18 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
             transaction = front.sealer.open_value(UpstreamState, single(params, "state"))
         except SealError as exc:
             raise InvalidRequest("This sign-in answer is invalid or expired; start again from your app", reason=f"state_{exc.reason}") from exc
+        if not browser_holds(request, transaction.browser_binding):
+            # RFC 9700 §2.1.1, §4.2.4: finish only in the browser that approved, and only once.
+            # A page, not a redirect: the client's redirect URI may be the one who sent the link.
+            raise ConsentRefused(NOT_THIS_BROWSER, reason="not_this_browser")
     except FrontError as error:
         return refusal_page("callback", error, correlation_id)
+    response = _callback_answer(front, place, transaction, params, correlation_id)
+    release(response, transaction.browser_binding)
+    return response
+
+
+def _callback_answer(front: Front, place: Resource, transaction: UpstreamState, params: list[tuple[str, str]], correlation_id: str) -> Response:
     try:
         upstream_error = single(params, "error")
         if upstream_error is not None:
@@ -206,6 +247,8 @@ async def callback(front: Front, request: Request, body: bytes) -> Response:
         if code is None:
             raise InvalidRequest("The identity provider sent no code", reason="no_upstream_code")
     except FrontError as error:
+        # The issuer (or the person) ended the sign-in; the state names the client by a fingerprint only.
+        front_telemetry.sign_in("unknown", error.error)
         return refusal_redirect(
             "callback", error, correlation_id, redirect_uri=transaction.redirect_uri, state=transaction.client_state, issuer=place.origin
         )

@@ -107,6 +107,10 @@ def redirect_uri_problem(uri: Any) -> str | None:
         # A host that is not Latin-1 broke the consent page's CSP header; a quote or a control
         # character grew several times over in the sealed values that carry the URI.
         return "must be a URI: ASCII letters, digits and the characters RFC 3986 allows (an international host in its xn-- form)"
+    if "@" in parts.netloc:
+        # RFC 3986 §7.6: `https://accounts.google.com-signin@evil.example/cb` goes to evil.example
+        # while it reads as Google; a redirect URI has no use for a user name or password.
+        return "must not contain a user name or password (RFC 3986 section 7.6)"
     if scheme == "https":
         return None if parts.hostname else "must name a host"
     if scheme == "http":

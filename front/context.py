@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -40,6 +41,10 @@ class Front:
     api_scopes: tuple[str, ...]
     #: Refresh-token reuse detection and revocation (OAUTH_FRONT_TOKEN_STORE); None: stateless.
     families: FamilyStore | None = None
+    #: Each full scope string in words, from the tools' declarations ("Add numbers"), for the consent page.
+    scope_texts: Mapping[str, str] = field(default_factory=dict)
+    #: What the consent page calls this server (the MCP server's own name).
+    server_name: str = "MCP"
 
     def place(self, request: Request) -> Resource:
         """Where this server is, as the request names it: the issuer is its origin exactly (RFC 8414 §2).

@@ -6,7 +6,7 @@ and to a Host that names no place (400 invalid_host, the edge's own answer).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,7 +38,16 @@ _PREFLIGHT = {
     "Access-Control-Max-Age": "600",
 }
 
-def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: list[str], *, clock: Callable[[], float] | None = None) -> Front:
+def build_front(
+    settings: Settings,
+    front_settings: FrontSettings,
+    api_scopes: list[str],
+    *,
+    clock: Callable[[], float] | None = None,
+    scope_texts: Mapping[str, str] | None = None,
+    server_name: str = "MCP",
+) -> Front:
+    """`scope_texts`: each full scope string in words for the consent page; `server_name`: what the page calls the server."""
     sealer = Sealer(front_settings.sealing_keys, clock=clock) if clock else Sealer(front_settings.sealing_keys)
     families = None
     if front_settings.token_store is not None:
@@ -53,6 +62,8 @@ def build_front(settings: Settings, front_settings: FrontSettings, api_scopes: l
         documents=ClientDocuments(dev_mode=front_settings.dev_mode),
         upstream=Upstream(front_settings),
         api_scopes=tuple(api_scopes),
+        scope_texts=dict(scope_texts or {}),
+        server_name=server_name,
         families=families,
     )
 

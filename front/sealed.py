@@ -83,6 +83,8 @@ class UpstreamState(_Sealed):
     #: The front's own PKCE verifier for the issuer (RFC 7636 §4.1).
     upstream_verifier: str = _short("uv")
     callback_url: str = _short("cb")
+    #: binding.bind_to_browser(): the hash of the nonce in the approving browser's cookie.
+    browser_binding: str = _short("bb")
 
 
 class SealedCode(_Sealed):

@@ -19,7 +19,9 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .answers import NO_STORE, OPEN_CORS, refusal_json
+from telemetry import front as front_telemetry
+
+from .answers import NO_STORE, OPEN_CORS, client_kind, refusal_json
 from .clients import UnknownClient, check_client_id
 from .context import Front
 from .errors import (
@@ -46,6 +48,8 @@ Bound = TypeVar("Bound", SealedCode, SealedRefresh)
 
 
 async def token(front: Front, request: Request, body: bytes) -> Response:
+    grant_type: str | None = None
+    client_id: str | None = None
     try:
         pairs = form(request.headers.get("content-type"), body)
         place = front.place(request)
@@ -60,7 +64,9 @@ async def token(front: Front, request: Request, body: bytes) -> Response:
         else:
             answer = await _refresh(front, pairs, client_id)
     except FrontError as error:
-        return refusal_json("token", error, request.state.correlation_id, OPEN_CORS)
+        front_telemetry.grant(grant_type, client_kind(client_id), error.error, client_id)
+        return refusal_json("token", error, request.state.correlation_id, OPEN_CORS, client_kind=client_kind(client_id))
+    front_telemetry.grant(grant_type, client_kind(client_id), None, client_id)
     return JSONResponse(answer, headers={**NO_STORE, **OPEN_CORS})
 
 

@@ -78,6 +78,20 @@ param allowedTenants string = ''
 @maxLength(4000)
 param allowedOrigins string = ''
 
+@description('What tools/list shows a caller (MCP_TOOLS_LISTED): callable, only the tools its token may call; all, every tool, so that a client which calls only listed tools meets the 403 that starts step-up (docs/architecture.md, "What tools/list shows").')
+@allowed([
+  'callable'
+  'all'
+])
+param toolsListed string = 'callable'
+
+@description('Caller kinds refused every tool or one tool, comma-separated kind or kind:tool (MCP_REFUSED_CALLERS; docs/downstream.md). Empty: none refused. The app refuses to start on an unknown kind or tool, naming it.')
+@maxLength(4000)
+param refusedCallers string = ''
+
+@description('Record the caller\'s oid (a person\'s object id) on the edge span (MCP_TELEMETRY_RECORD_USER_ID). Off by default: personal data (docs/operations.md, "The oid decision").')
+param recordUserId bool = false
+
 @description('Make the MCP URL (https://{host}/mcp) the API app\'s first identifier URI, before api://{client id}, so clients that send RFC 8707 resource=<MCP URL> match it. Ignored for a multi-tenant API (it needs a verified domain). Set false if the tenant\'s app management policy refuses it.')
 param mcpUrlAsIdentifierUri bool = true
 
@@ -204,6 +218,9 @@ module settings 'modules/app-settings.bicep' = {
     mcpUrl: mcpUrl
     allowedTenants: allowedTenants
     allowedOrigins: allowedOrigins
+    refusedCallers: refusedCallers
+    toolsListed: toolsListed
+    recordUserId: recordUserId
     enableOAuthFront: enableOAuthFront
     frontAppId: clients.outputs.frontAppId
   }

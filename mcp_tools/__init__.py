@@ -6,6 +6,6 @@ Knows nothing of HTTP or Azure; the caller's identity arrives through
 
 from __future__ import annotations
 
-from .server import SPECS, build_server, permission_for, permissions
+from .server import SERVER_NAME, SPECS, PermissionAwareServer, build_server, permission_for, permission_texts, permissions, tool_names
 
-__all__ = ["SPECS", "build_server", "permission_for", "permissions"]
+__all__ = ["SERVER_NAME", "SPECS", "PermissionAwareServer", "build_server", "permission_for", "permission_texts", "permissions", "tool_names"]

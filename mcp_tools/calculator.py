@@ -22,13 +22,13 @@ def _finite(result: int | float) -> int | float:
     return result
 
 
-@tool(title="Add two numbers", permission="calculator.add")
+@tool(title="Add two numbers", permission="calculator.add", permission_text="Add numbers")
 async def add(a: Number, b: Number) -> Number:
     """Return the sum a + b."""
     return _finite(a + b)
 
 
-@tool(title="Subtract two numbers", permission="calculator.subtract")
+@tool(title="Subtract two numbers", permission="calculator.subtract", permission_text="Subtract numbers")
 async def subtract(a: Number, b: Number) -> Number:
     """Return the difference a - b."""
     return _finite(a - b)

@@ -29,7 +29,7 @@ else:
 
 @tool(title="Who am I?", permission=None)
 async def get_me() -> Identity:
-    """Describe the caller: user or app, its ids, its name and the permissions its token grants."""
+    """Describe the caller: user, app or agent (kind), its ids, its name, its token's permissions, and an agent's parent application."""
     principal = current_principal.get()
     if principal is None:  # the edge authenticates every call; reaching here without a caller is a wiring bug
         raise RuntimeError("no authenticated caller in this request")

@@ -19,18 +19,26 @@ class ToolSpec:
     name: str
     title: str
     permission: str | None
+    #: What the permission lets a caller do, in words a person is asked to allow ("Add numbers").
+    permission_text: str | None = None
     read_only: bool = True
     idempotent: bool = True
     #: The tool reaches beyond this server (a downstream API), MCP's `openWorldHint`.
     open_world: bool = False
 
 
-def tool(*, title: str, permission: str | None, read_only: bool = True, idempotent: bool = True) -> Callable[[F], F]:
-    """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it."""
+def tool(
+    *, title: str, permission: str | None, permission_text: str | None = None, read_only: bool = True, idempotent: bool = True
+) -> Callable[[F], F]:
+    """Mark a plain function as an MCP tool. `permission=None` means any valid token may call it.
 
+    `permission_text` says in a few words what the permission allows; the OAuth front's consent page
+    shows it (the raw scope string where a tool gives none).
+    """
     def mark(fn: F) -> F:
         fn.__tool_spec__ = ToolSpec(  # type: ignore[attr-defined]
-            fn=fn, name=fn.__name__, title=title, permission=permission, read_only=read_only, idempotent=idempotent
+            fn=fn, name=fn.__name__, title=title, permission=permission, permission_text=permission_text,
+            read_only=read_only, idempotent=idempotent,
         )
         return fn
 

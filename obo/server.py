@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.context import ServerMiddleware
 
 import mcp_tools
+from auth.refusals import NO_REFUSALS, CallerRefusals
 from mcp_tools.registry import ToolSpec
 
 from .exchange import OnBehalfOf
@@ -32,12 +34,25 @@ def profile_spec(exchange: OnBehalfOf) -> ToolSpec:
 
 
 def build_example_server(
-    settings: OboSettings, exchange: OnBehalfOf | None = None, *, clock: Callable[[], float] = time.time
-) -> MCPServer:
+    settings: OboSettings,
+    exchange: OnBehalfOf | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    refusals: CallerRefusals = NO_REFUSALS,
+    list_every_tool: bool = False,
+    middleware: Sequence[ServerMiddleware[Any]] = (),
+) -> mcp_tools.PermissionAwareServer:
     """add, subtract, get_me and get_my_profile, with `requestState` sealed by OBO_STATE_KEYS.
 
     `clock` judges the token cache's expiries (the composition root's clock); `exchange` lets a
-    test keep hold of the cache.
+    test keep hold of the cache; `refusals` are MCP_REFUSED_CALLERS (auth.refusals);
+    `list_every_tool` is MCP_TOOLS_LISTED=all.
     """
     exchange = exchange or OnBehalfOf(settings, clock=clock)
-    return mcp_tools.build_server((profile_spec(exchange),), request_state_security=request_state_security(settings.state_keys))
+    return mcp_tools.build_server(
+        (profile_spec(exchange),),
+        request_state_security=request_state_security(settings.state_keys),
+        refusals=refusals,
+        list_every_tool=list_every_tool,
+        middleware=middleware,
+    )

@@ -32,7 +32,7 @@ from mcp_types import ElicitRequest, ElicitRequestURLParams, ElicitResult, Input
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel
 
-from auth import current_principal
+from auth import CallerKind, current_principal
 
 from .cache import CacheKey
 from .challenges import Challenge
@@ -52,9 +52,9 @@ _NO_USER = (
     "this tool acts on behalf of a signed-in user, and the caller acts for itself (an application's "
     "client credentials, or an autonomous agent): on-behalf-of has no user to act for. Call it with a user's token."
 )
-#: Callers with a signed-in subject to act for: a user, and (caller kinds, auth.callers when it lands)
-#: an agent acting for a user or an agent's own user account. Anything else is app-only.
-_DELEGATED_KINDS = frozenset({"user", "agent_for_user", "agent_user_account"})
+#: Callers with a signed-in subject to act for (caller kinds, auth.callers): a user, an agent acting
+#: for a user, or an agent's own user account. Anything else (app, autonomous agent) is app-only.
+_DELEGATED_KINDS: frozenset[CallerKind] = frozenset({"user", "agent_for_user", "agent_user_account"})
 
 
 class Profile(BaseModel):

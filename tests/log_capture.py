@@ -39,7 +39,12 @@ _STRIDE = 8  # any run of >= _WINDOW + _STRIDE - 1 chars taken from a segment ho
 # Anything shaped like a compact JWS, minted by these tests or not (dev IdP, client tests).
 _JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
 # The edge's auth-failure line, in process ("edge INFO ...") and in uvicorn's output ("INFO edge ...").
-AUTH_FAILURE_LINE = re.compile(r"^(?:edge INFO |INFO edge )auth failure status=(400|401|403|503) reason=([a-z0-9_]+) correlation_id=([A-Za-z0-9._-]{1,64})$")
+# A refusal of a valid token (403) names the caller's kind, and an agent's parent application id.
+AUTH_FAILURE_LINE = re.compile(
+    r"^(?:edge INFO |INFO edge )auth failure status=(400|401|403|503) reason=([a-z0-9_]+)"
+    r"(?: caller_kind=(?:user|app|agent_for_user|autonomous_agent|agent_user_account)(?: parent_app_id=[0-9a-f-]{36})?)?"
+    r" correlation_id=([A-Za-z0-9._-]{1,64})$"
+)
 
 
 class SuiteLog(logging.Handler):
@@ -73,9 +78,13 @@ class SuiteLog(logging.Handler):
         ]
 
     def everything(self) -> list[str]:
-        """Captured records plus the output of every uvicorn subprocess the suite ran."""
+        """Captured records, every span and metric point the telemetry tests recorded, and the
+        output of every uvicorn subprocess the suite ran."""
+        from tests.telemetry.rig import TELEMETRY_RECORD
+
         with self._guard:
             lines = list(self.lines)
+        lines.extend(TELEMETRY_RECORD)
         for path in UVICORN_OUTPUTS:
             try:
                 with open(path, encoding="utf-8", errors="replace") as output:

@@ -1,5 +1,6 @@
 // The function app's settings: the platform's own, and exactly those that Settings.from_env
-// (auth/settings.py) and FrontSettings.from_env (front/settings.py) read; nothing else.
+// (auth/settings.py), FrontSettings.from_env (front/settings.py) and TelemetrySettings.from_env
+// (telemetry/settings.py) read; nothing else. The on-behalf-of example (OBO_*) stays off.
 // tests/infra/test_app_settings.py compares the names with the code's. One object literal, so the
 // names are plain to see and to check. An empty value is how the code reads "not set".
 
@@ -42,6 +43,17 @@ param allowedTenants string
 
 @maxLength(4000)
 param allowedOrigins string
+
+@maxLength(4000)
+param refusedCallers string
+
+param recordUserId bool
+
+@allowed([
+  'callable'
+  'all'
+])
+param toolsListed string
 
 param enableOAuthFront bool
 
@@ -94,6 +106,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     MCP_PUBLIC_URL: mcpUrl
     OAUTH_ALLOWED_TENANTS: allowedTenants
     MCP_ALLOWED_ORIGINS: allowedOrigins
+    // Kept in the template, not added by hand: this resource replaces the app's whole set of settings
+    // on every `azd provision`, so a setting set outside it would be dropped by the next one.
+    MCP_REFUSED_CALLERS: refusedCallers
+    MCP_TOOLS_LISTED: toolsListed
+
+    // TelemetrySettings.from_env (telemetry/settings.py): APPLICATIONINSIGHTS_CONNECTION_STRING
+    // above turns telemetry on; a person's oid only when the operator opts in (docs/operations.md).
+    // Not set: the OTLP endpoints (Application Insights receives it all), OTEL_SDK_DISABLED and the
+    // console exporter (local development).
+    MCP_TELEMETRY_RECORD_USER_ID: recordUserId ? 'on' : ''
 
     // FrontSettings.from_env (front/settings.py); not set: the client secret (a federated
     // credential instead), the endpoints (from the issuer), the assertion audience, the refresh

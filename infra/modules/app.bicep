@@ -1,5 +1,5 @@
 // Everything the function app runs on: its user-assigned identity, storage reached through that
-// identity (shared keys off), the deployment container, Log Analytics and Application Insights,
+// identity (shared keys off), the deployment container, Log Analytics, Application Insights and its workbook,
 // the Key Vault holding the OAuth front's sealing keys, the Flex Consumption plan and the app.
 // The app settings are set in app-settings.bicep, once the Entra registrations exist.
 
@@ -130,6 +130,24 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
     // APPLICATIONINSIGHTS_AUTHENTICATION_STRING ("Microsoft Entra authentication for Application
     // Insights", Microsoft Learn); the instrumentation key alone can no longer write.
     DisableLocalAuth: true
+  }
+}
+
+// The operations workbook (docs/operations.md, "The workbook"): the four Kusto queries as charts,
+// shared and listed under the component's Workbooks. Its JSON is monitoring/workbook.json, read at
+// compile time; tests/telemetry/test_workbook.py keeps it and the doc in step. A workbook's name must
+// be a GUID: derived from the component, so a second `azd up` updates the same workbook.
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(applicationInsights.id, 'mcp-operations-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'MCP server: auth, tools and clients'
+    category: 'workbook'
+    version: 'Notebook/1.0'
+    serializedData: loadTextContent('../../monitoring/workbook.json')
+    sourceId: applicationInsights.id
   }
 }
 

@@ -82,3 +82,11 @@ def test_keys_on_another_host_than_the_issuers_are_a_warning():
     ]
     assert notices(OAUTH_ISSUER=ciam, OAUTH_JWKS_URI="https://contoso.ciamlogin.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys") == []
     assert notices(OAUTH_ISSUER=ISSUER_V2, OAUTH_JWKS_URI="http://127.0.0.1:8001/keys") == []  # tests and devidp
+
+
+def test_the_refused_caller_kinds_are_named_at_info():
+    refusing = "autonomous_agent:subtract, agent_user_account, agent_user_account:add, app:add"
+
+    assert notices(OAUTH_ISSUER=ISSUER_V2, MCP_REFUSED_CALLERS=refusing) == [
+        (logging.INFO, "MCP_REFUSED_CALLERS: refused agent_user_account every tool, app add, autonomous_agent subtract")
+    ]

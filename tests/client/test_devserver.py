@@ -17,10 +17,10 @@ from tests.client.run import cli
 REPO = Path(__file__).resolve().parents[2]
 
 
-def start(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+def start(env: dict[str, str], *flags: str) -> tuple[subprocess.Popen[str], list[str]]:
     """Start devserver on free ports; return the process and its banner (up to the Ctrl-C line)."""
     process = subprocess.Popen(
-        [sys.executable, "devserver.py", "--port", "0", "--idp-port", "0"],
+        [sys.executable, "devserver.py", "--port", "0", "--idp-port", "0", *flags],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -104,3 +104,31 @@ def test_real_settings_start_no_provider() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
+
+
+def test_telemetry_prints_the_spans_and_metrics_production_records(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    process, banner = start(clean_env(), "--telemetry")
+    try:
+        assert banner[0].startswith("Telemetry: each span and metric is printed below")
+        wait_until_serving(process)
+        issuer = re.match(r"Dev identity provider: (\S+)", banner[1])
+        mcp = re.match(r"MCP server:  (\S+)", banner[2])
+        assert issuer is not None and mcp is not None
+        env = {"MCP_URL": mcp.group(1), "MCP_CLIENT_ISSUER": issuer.group(1), "MCP_CLIENT_CACHE": str(tmp_path / "t.json")}
+
+        added = cli(capsys, "--app", "call", "add", "2", "3", env=env)
+
+        assert (added.code, added.out) == (0, "5\n")
+    finally:
+        process.send_signal(signal.SIGINT)  # the meter provider prints its last metrics on the way out
+        assert process.wait(30) == 0
+    output = process.stdout.read() if process.stdout else ""
+    assert re.search(r"^span  'tools/call add' SERVER [0-9.]+ms trace=[0-9a-f]{32} id=[0-9a-f]{16} parent=[0-9a-f]{16}$", output, re.M)
+    assert re.search(r"^span  'POST /mcp' SERVER [0-9.]+ms trace=[0-9a-f]{32} id=[0-9a-f]{16} parent=-$", output, re.M)
+    assert "        mcp.auth.caller.kind='app'" in output.splitlines()
+    assert re.search(
+        r"^metric mcp.server.operation.duration count=1 mean=[0-9.]+ms max=[0-9.]+ms gen_ai.tool.name=add mcp.method.name=tools/call mcp.request.outcome=ok$",
+        output,
+        re.M,
+    )
+    assert "Traceback" not in output

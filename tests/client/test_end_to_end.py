@@ -20,6 +20,7 @@ from tests.client.run import cli, stack_env
 DEV_USER = {
     "client_id": defaults.DEV_PUBLIC_CLIENT_ID,
     "kind": "user",
+    "parent_app_id": None,
     "name": "Dev User",
     "object_id": "55555555-5555-4555-8555-555555555555",
     "permissions": ["calculator.add", "calculator.subtract"],
@@ -78,6 +79,7 @@ def test_app_identity_by_client_credentials(capsys: pytest.CaptureFixture[str], 
     assert identity == {
         "client_id": defaults.DEV_APP_CLIENT_ID,
         "kind": "app",
+        "parent_app_id": None,
         "name": None,
         "object_id": sp,
         "permissions": ["calculator.add", "calculator.subtract"],
@@ -86,6 +88,30 @@ def test_app_identity_by_client_credentials(capsys: pytest.CaptureFixture[str], 
         "username": None,
     }
     assert not cache_path.exists()  # app tokens are fetched per command, never cached
+
+
+def test_an_agent_identity_by_client_credentials_is_an_autonomous_agent(
+    capsys: pytest.CaptureFixture[str], stack: Stack, cache_path: Path
+) -> None:
+    env = stack_env(stack, cache_path)
+    agent = ("--app", "--client-id", defaults.DEV_AGENT_CLIENT_ID, "--client-secret", defaults.DEV_AGENT_CLIENT_SECRET)
+
+    me = cli(capsys, *agent, "me", env=env)
+
+    identity = json.loads(me.out)
+    sp = stack.idp.clients[defaults.DEV_AGENT_CLIENT_ID].service_principal_oid
+    assert me.code == 0
+    assert identity == {
+        "client_id": defaults.DEV_AGENT_CLIENT_ID,
+        "kind": "autonomous_agent",
+        "parent_app_id": defaults.DEV_AGENT_BLUEPRINT_ID,
+        "name": None,
+        "object_id": sp,
+        "permissions": ["calculator.add", "calculator.subtract"],
+        "subject": sp,
+        "tenant_id": defaults.DEV_TENANT_ID,
+        "username": None,
+    }
 
 
 def test_refresh_after_expiry_rotates_the_refresh_token(

@@ -35,15 +35,19 @@ PERMISSION_SETS = [["calculator.add"], ["calculator.subtract"], ["calculator.add
 
 
 def identity(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Claims for caller `n` (users and apps, v1 and v2 mixed) and the get_me answer they must produce."""
+    """Claims for caller `n` (users, apps and autonomous agents, v1 and v2 mixed) and the get_me answer they must produce."""
     permissions = PERMISSION_SETS[n % len(PERMISSION_SETS)]
     client_id = f"00000000-0000-4000-8000-{n:012d}"
     if n % 2:
         claims = app_claims(sub=f"app-sub-{n}", oid=f"app-oid-{n}", azp=client_id, roles=permissions)
-        expected = {"kind": "app", "subject": f"app-sub-{n}", "object_id": f"app-oid-{n}", "client_id": client_id, "name": None, "username": None}
+        expected = {"kind": "app", "subject": f"app-sub-{n}", "object_id": f"app-oid-{n}", "client_id": client_id, "name": None, "username": None, "parent_app_id": None}
+        if n % 3 == 0:  # an autonomous agent, each with a parent application of its own
+            parent = f"00000000-0000-4000-9000-{n:012d}"
+            claims.update(xms_act_fct="11", xms_sub_fct="11", xms_par_app_azp=parent)
+            expected.update(kind="autonomous_agent", parent_app_id=parent)
     else:
         claims = user_claims(sub=f"user-sub-{n}", oid=f"user-oid-{n}", azp=client_id, name=f"User {n}", preferred_username=f"user{n}@contoso.example", scp=" ".join(permissions) or "User.Read")
-        expected = {"kind": "user", "subject": f"user-sub-{n}", "object_id": f"user-oid-{n}", "client_id": client_id, "name": f"User {n}", "username": f"user{n}@contoso.example"}
+        expected = {"kind": "user", "subject": f"user-sub-{n}", "object_id": f"user-oid-{n}", "client_id": client_id, "name": f"User {n}", "username": f"user{n}@contoso.example", "parent_app_id": None}
         permissions = permissions or ["User.Read"]
     if n % 4 == 0:  # Entra v1 token: other issuer, App ID URI audience, appid and upn instead of azp and preferred_username
         claims.update(iss=ISSUER_V1, ver="1.0", aud=APP_ID_URI, appid=client_id, upn=expected["username"], azp=DROP, preferred_username=DROP)

@@ -72,6 +72,7 @@ def test_a_listed_tenant_is_served_and_get_me_names_it(server: UvicornServer, id
         "name": None,
         "username": None,
         "permissions": ["calculator.add", "calculator.subtract"],
+        "parent_app_id": None,
     }
 
 

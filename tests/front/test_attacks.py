@@ -55,7 +55,7 @@ def test_a_loopback_redirect_uri_may_change_only_its_port(front_stack: FrontStac
     # RFC 8252 §7.3: any port on the registered loopback address and path.
     response = httpx.get(authorize_url(front_stack, client_id, new_verifier(), redirect_uri="http://127.0.0.1:50123/callback"))
 
-    assert response.status_code == 200 and "Allow access to the MCP server?" in response.text
+    assert response.status_code == 200 and "Allow attack test client to use it as you?" in response.text
 
 
 def test_an_unknown_client_id_gets_a_page(front_stack: FrontStack, suite_log: SuiteLog) -> None:
@@ -388,16 +388,19 @@ def test_an_upstream_refusal_reaches_the_client_with_its_code(front_stack: Front
     }
 
 
-def test_a_remembered_approval_skips_the_page_for_that_client_only(front_stack: FrontStack, client_id: str) -> None:
+def test_a_remembered_approval_skips_the_page_for_that_client_only(front_stack: FrontStack) -> None:
+    # A website's redirect URI: an answer to this computer is never remembered (test_consent_page.py).
+    web_app = "https://app.example/callback"
+    client_id, other = register(front_stack.origin, [web_app]), register(front_stack.origin, [web_app])
     browser = Browser(remember=True)
-    sign_in_for_code(front_stack, client_id, new_verifier(), browser=browser)
-    other = register(front_stack.origin)
+    landed = browser.sign_in(authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app), web_app)
+    remember_sealed(query_of(landed)["code"])
 
-    again = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
-    other_client = browser.request("GET", authorize_url(front_stack, other, new_verifier()))
+    again = browser.request("GET", authorize_url(front_stack, client_id, new_verifier(), redirect_uri=web_app))
+    other_client = browser.request("GET", authorize_url(front_stack, other, new_verifier(), redirect_uri=web_app))
 
     assert again.status_code == 302 and again.headers["location"].startswith(front_stack.idp.authorization_endpoint)
-    assert other_client.status_code == 200 and "Allow access to the MCP server?" in other_client.text
+    assert other_client.status_code == 200 and "to use it as you?" in other_client.text
 
 
 # -- scopes and resources --------------------------------------------------------------------
@@ -448,20 +451,21 @@ def test_the_front_signs_in_with_a_client_secret_too(front_stack: FrontStack) ->
     assert tokens["scope"] == front_stack.idp.scope("calculator.add")
 
 
-def upstream_state(front_stack: FrontStack, client_id: str) -> str:
-    """Approve the front's consent and stop before the identity provider: the sealed `state` it was sent."""
-    browser = Browser()
+def upstream_state(front_stack: FrontStack, client_id: str, browser: Browser | None = None) -> tuple[Browser, str]:
+    """Approve the front's consent and stop before the identity provider: the browser, and the sealed `state` it was sent."""
+    browser = browser or Browser()
     page = browser.request("GET", authorize_url(front_stack, client_id, new_verifier()))
     form = read_form(page.text)
     approved = browser.request("POST", form.action, data={**form.fields, "decision": "approve"})
     assert approved.status_code == 303
-    return remember_sealed(query_of(approved.headers["location"])["state"])
+    return browser, remember_sealed(query_of(approved.headers["location"])["state"])
 
 
 def test_a_forged_upstream_error_cannot_write_into_the_log(front_stack: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
-    state = upstream_state(front_stack, client_id)
+    browser, state = upstream_state(front_stack, client_id)
 
-    response = httpx.get(
+    response = browser.request(
+        "GET",
         f"{front_stack.origin}/oauth/callback",
         params={"state": state, "error": "x\nfront INFO forged line", "error_description": "AADSTS0: \"quoted\"\r\nline"},
     )
@@ -478,9 +482,9 @@ def test_an_upstream_error_code_ending_in_a_newline_is_not_taken_as_plain(
     front_stack: FrontStack, client_id: str, suite_log: SuiteLog
 ) -> None:
     # `^[a-z_]+$` matches "access_denied\n" (`$` matches before a final newline): the code must fullmatch.
-    state = upstream_state(front_stack, client_id)
+    browser, state = upstream_state(front_stack, client_id)
 
-    response = httpx.get(f"{front_stack.origin}/oauth/callback", params={"state": state, "error": "access_denied\n"})
+    response = browser.request("GET", f"{front_stack.origin}/oauth/callback", params={"state": state, "error": "access_denied\n"})
 
     assert response.status_code == 302
     assert query_of(response.headers["location"]) == {

@@ -126,8 +126,8 @@ def test_the_consent_page_escapes_what_a_client_claims(front_stack: FrontStack) 
     assert page.status_code == 200
     assert "<script>" not in page.text
     assert html.escape(name) in page.text
-    assert "<strong>Not verified.</strong>" in page.text
-    assert "the answer goes to <strong>127.0.0.1:33418</strong>" in page.text
+    assert '<span class="badge unverified">&#9888; Not verified</span>' in page.text
+    assert "the answer goes to a program on this computer, at port <strong>33418</strong>" in page.text
     assert page.headers["x-frame-options"] == "DENY"
     idp = front_stack.idp.url
     assert page.headers["content-security-policy"] == (

@@ -178,7 +178,7 @@ def test_the_largest_registration_accepted_names_a_client_at_authorize(front_sta
 
     page = httpx.get(authorize_url(front_stack, largest, new_verifier(), redirect_uri=_long_uris(1)[0]))
 
-    assert page.status_code == 200 and "Allow access to the MCP server?" in page.text
+    assert page.status_code == 200 and "<h1>Allow x to use it as you?</h1>" in page.text
 
 
 def test_a_state_of_1024_e_acute_is_refused_at_authorize_not_at_approve(front_stack: FrontStack, client_id: str, suite_log: SuiteLog) -> None:
@@ -219,7 +219,7 @@ def test_the_longest_values_the_front_accepts_fit_its_sealed_value_cap() -> None
 
     for value in (
         ConsentTransaction(**common, approval_key="a" * 24, csrf="x" * 43),
-        UpstreamState(**common, upstream_verifier="v" * 64, callback_url=callback),
+        UpstreamState(**common, upstream_verifier="v" * 64, callback_url=callback, browser_binding="b" * 24),
         SealedCode(**{k: v for k, v in common.items() if k != "client_state"}, upstream_code="u" * 1500, upstream_verifier="v" * 64, callback_url=callback),
     ):
         assert len(sealer.seal_value(value, 600)) <= MAX_SEALED_CHARS, type(value).__name__

@@ -64,7 +64,7 @@ def test_cimd_sign_in_uses_the_document_url_as_client_id(front_stack: FrontStack
     assert ("POST", "/oauth/register") not in session.requests
     assert storage.client_info is not None and storage.client_info.client_id == url
     consent = next(p for p in person.browser.pages if p.request.url.path == "/oauth/authorize")
-    assert "Python SDK (CIMD)" in consent.text and "Verified:" in consent.text
+    assert "Python SDK (CIMD)" in consent.text and '<span class="badge verified">&#10003; Verified</span>' in consent.text
     assert trust_documents.hits["/clients/python-sdk.json"] == 1
 
 

@@ -14,6 +14,7 @@ KEY = Fernet.generate_key().decode()
 
 # Each purpose's payload as the front sealed it before the models existed: what may be in
 # flight (a DCR client id, a refresh token in a client's store, a consent cookie) at a deploy.
+# The upstream state has since gained the browser binding ("bb"), which it must carry.
 WIRE: list[tuple[Any, dict[str, Any], Any]] = [
     (
         ClientRegistration,
@@ -30,10 +31,10 @@ WIRE: list[tuple[Any, dict[str, Any], Any]] = [
     ),
     (
         UpstreamState,
-        {"cf": "f", "rd": "http://127.0.0.1/cb", "st": "s", "ch": "c" * 43, "sc": [], "uv": "v" * 64, "cb": "https://mcp.example/oauth/callback"},
+        {"cf": "f", "rd": "http://127.0.0.1/cb", "st": "s", "ch": "c" * 43, "sc": [], "uv": "v" * 64, "cb": "https://mcp.example/oauth/callback", "bb": "b"},
         UpstreamState(
             client_fingerprint="f", redirect_uri="http://127.0.0.1/cb", client_state="s", code_challenge="c" * 43, scopes=(),
-            upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback",
+            upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback", browser_binding="b",
         ),
     ),
     (
@@ -82,6 +83,15 @@ def test_a_payload_of_another_shape_is_unreadable(wire: dict[str, Any]) -> None:
 
     with pytest.raises(Unreadable):
         sealer.open_value(SealedRefresh, sealer.seal("refresh", wire, 60))
+
+
+def test_a_state_sealed_before_the_browser_binding_is_unreadable() -> None:
+    # A sign-in under way at the deploy that added it must start again: finishing it unbound is the attack.
+    sealer = Sealer([KEY])
+    unbound = {"cf": "f", "rd": "http://127.0.0.1/cb", "st": "s", "ch": "c" * 43, "sc": [], "uv": "v" * 64, "cb": "https://mcp.example/oauth/callback"}
+
+    with pytest.raises(Unreadable):
+        sealer.open_value(UpstreamState, sealer.seal("state", unbound, 60))
 
 
 def test_the_purpose_still_decides_before_the_shape() -> None:

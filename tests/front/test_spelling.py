@@ -51,7 +51,7 @@ PAYLOADS: list[Any] = [
     ),
     UpstreamState(
         client_fingerprint="f", redirect_uri="http://127.0.0.1/cb", client_state="s", code_challenge="c" * 43,
-        scopes=(), upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback",
+        scopes=(), upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback", browser_binding="b",
     ),
     SealedCode(
         upstream_code="u", upstream_verifier="v" * 64, callback_url="https://mcp.example/oauth/callback",

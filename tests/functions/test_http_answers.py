@@ -254,7 +254,7 @@ def test_tools_carry_annotations_and_output_schemas(host: FunctionHost, signing_
     assert tools["subtract"]["inputSchema"]["properties"] == {"a": {**number, "title": "A"}, "b": {**number, "title": "B"}}
     assert tools["subtract"]["outputSchema"]["properties"] == {"result": {**number, "title": "Result"}}
     assert tools["get_me"]["outputSchema"]["required"] == [
-        "kind", "subject", "object_id", "tenant_id", "client_id", "name", "username", "permissions"
+        "kind", "subject", "object_id", "tenant_id", "client_id", "name", "username", "permissions", "parent_app_id"
     ]
 
 
@@ -273,6 +273,7 @@ def test_get_me_describes_a_user(host: FunctionHost, signing_key: SigningKey):
         "name": "Ada Lovelace",
         "username": "ada@contoso.example",
         "permissions": ["calculator.add", "calculator.subtract"],
+        "parent_app_id": None,
     }
     assert result["isError"] is False
 
@@ -289,6 +290,7 @@ def test_get_me_describes_an_app_with_nulls_for_missing_claims(host: FunctionHos
         "name": None,
         "username": None,
         "permissions": ["calculator.add"],
+        "parent_app_id": None,
     }
 
 

@@ -111,6 +111,7 @@ def test_get_me_reads_cid_and_tells_users_from_client_credentials(okta):
         "name": None,
         "username": None,
         "permissions": ["calculator.add", "offline_access"],
+        "parent_app_id": None,
     }
     assert (machine["kind"], machine["client_id"], machine["permissions"]) == ("app", "0oa1machine", ["calculator.subtract"])
 

@@ -90,6 +90,7 @@ def test_a_listed_tenant_is_served_and_get_me_names_it(multi, signing_key: Signi
         "name": "Ada Lovelace",
         "username": "ada@contoso.example",
         "permissions": ["calculator.add", "calculator.subtract"],
+        "parent_app_id": None,
     }
 
 

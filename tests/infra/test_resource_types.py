@@ -26,7 +26,7 @@ def declarations(trees: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_resource_matches_its_published_type(bicep_trees: dict[str, Any]) -> None:
     found = declarations(bicep_trees)
-    assert len(found) == 31
+    assert len(found) == 32
     problems = [problem for where, resource in found for problem in check_resource(TYPES, where, resource)]
     assert problems == []
 
@@ -133,4 +133,18 @@ def test_a_misspelt_property_read_is_caught() -> None:
         "f: identity.properties.principalID: properties.principalID is not a property of Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30",
         "f: identity.properties.clientId.value: properties.clientId is a StringType, which has no property value",
         "f: front.applicationId: applicationId is not a property of Microsoft.Graph/applications@v1.0",
+    ]
+
+
+def test_a_string_literal_is_not_read_as_a_property_access() -> None:
+    """A file path or URL in quotes names no property; an interpolation inside quotes does."""
+    resources = {"identity": {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "api_version": "2024-11-30"}}
+    text = (
+        "a: loadTextContent('../../monitoring/identity.json')\n"
+        "b: 'https://identity.example.com/x' // identity.nothing\n"
+        "c: 'ClientId=${identity.properties.clientID};Authorization=AAD'\n"
+        "d: 'it\\'s identity.json'\n"
+    )
+    assert check_accesses(TYPES, "f", text, resources) == [
+        "f: identity.properties.clientID: properties.clientID is not a property of Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30",
     ]

@@ -211,6 +211,21 @@ def check_resource(types: dict[str, dict[str, Any]], where: str, declaration: di
 
 
 _ACCESS = re.compile(r"\b([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)")
+# A Bicep string literal ('...', \' escaping a quote) and the `${expression}` interpolations in it.
+_STRING = re.compile(r"'(?:\\.|[^'\\])*'")
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+def _code_only(line: str) -> str:
+    """The line without its comment and with each string literal reduced to its interpolations.
+
+    So `loadTextContent('../x/workbook.json')` reads no property `json` of a resource `workbook`,
+    while `'${identity.properties.clientId}'` still reads one.
+    """
+    if line.lstrip().startswith("//"):
+        return ""
+    line = _STRING.sub(lambda literal: " ".join(_INTERPOLATION.findall(literal.group(0))), line)
+    return line.split("//", 1)[0]
 
 
 def property_path_problem(entry: dict[str, Any], path: list[str]) -> str | None:
@@ -243,7 +258,7 @@ def property_path_problem(entry: dict[str, Any], path: list[str]) -> str | None:
 def check_accesses(types: dict[str, dict[str, Any]], where: str, text: str, resources: dict[str, Any]) -> list[str]:
     """Every `symbol.property.path` read from a resource declared in the same file names a real property."""
     problems = []
-    code = "\n".join(line.split("//", 1)[0] if not line.lstrip().startswith("//") else "" for line in text.splitlines())
+    code = "\n".join(_code_only(line) for line in text.splitlines())
     for symbol, path in _ACCESS.findall(code):
         declaration = resources.get(symbol)
         if declaration is None:

@@ -66,7 +66,8 @@ def test_each_auth_failure_logs_exactly_one_line_with_its_reason_and_the_invocat
         assert response.status_code == status, name
         assert response.headers["x-correlation-id"] == invocation_id
         lines = suite_log.auth_failures(invocation_id)
-        assert lines == [f"edge INFO auth failure status={status} reason={reason} correlation_id={invocation_id}"], name
+        caller = " caller_kind=user" if status == 403 else ""
+        assert lines == [f"edge INFO auth failure status={status} reason={reason}{caller} correlation_id={invocation_id}"], name
         for value in headers.values():
             credentials = value.partition(" ")[2]
             assert not any(credentials in line for line in suite_log.lines_with(invocation_id)), name
@@ -110,7 +111,8 @@ def test_over_uvicorn_each_failure_logs_one_line_under_the_client_request_id(ser
 
         assert response.status_code == status, name
         assert response.headers["x-correlation-id"] == request_id
-        assert uvicorn_auth_lines(server, request_id) == [f"INFO edge auth failure status={status} reason={reason} correlation_id={request_id}"], name
+        caller = " caller_kind=user" if status == 403 else ""
+        assert uvicorn_auth_lines(server, request_id) == [f"INFO edge auth failure status={status} reason={reason}{caller} correlation_id={request_id}"], name
 
 
 def test_an_unusable_request_id_is_replaced_by_a_fresh_correlation_id(server: UvicornServer):

@@ -163,4 +163,5 @@ def _me(kind: str, subject: str, object_id: str, client_id: str, name: str | Non
         "name": name,
         "username": username,
         "permissions": ["calculator.add", "calculator.subtract"],
+        "parent_app_id": None,
     }

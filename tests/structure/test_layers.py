@@ -39,6 +39,8 @@ def _modules(package: str) -> list[Path]:
         ("front", {"edge", "app_factory", "function_app"}),
         ("web", {"edge", "front", "auth", "mcp_tools", "app_factory", "function_app"}),
         ("auth", {"edge", "front", "web", "mcp_tools", "app_factory", "function_app"}),
+        # Telemetry sits below edge and front: they record through it, it knows neither.
+        ("telemetry", {"edge", "front", "web", "app_factory", "function_app"}),
         # Below both the front and the on-behalf-of example, which share it.
         ("outbound", {"edge", "front", "web", "auth", "mcp_tools", "obo", "app_factory", "function_app"}),
         # The example is assembled by the composition root; the edge and the front never see it.
