@@ -134,6 +134,17 @@ def audit_auth_failure_lines(lines: Sequence[str]) -> str:
     return f"logs: {len(failures)} auth-failure lines this session, each with one reason code and a unique correlation id"
 
 
+def audit_telemetry_record(record: Sequence[str], tokens: Sequence[str]) -> str:
+    """Assert no span or metric point holds token material or a bearer credential; skip when none was recorded."""
+    if not record:
+        pytest.skip("no telemetry test ran in this session")
+    leaks = find_token_material(record, tokens)
+
+    assert leaks == [], f"{len(leaks)} spans or points hold token material, e.g. {leaks[0][:200]!r}"
+    assert [line for line in record if "Bearer " in line] == []
+    return f"telemetry: {len(record)} spans and metric points audited against {len(tokens)} minted tokens: no token material"
+
+
 def report(line: str) -> None:
     """A figure to print in the terminal summary (soak throughput, fetch counts)."""
     _REPORT.append(line)
@@ -184,7 +195,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if _is_worker(config):
         # Runs before xdist sends workeroutput (its hook wraps this one), after every fixture's teardown.
         output = _worker_output(config)
+        from tests.telemetry.rig import TELEMETRY_RECORD
+
         output["suite_log"] = _HANDLER.everything()
+        output["telemetry_record"] = list(TELEMETRY_RECORD)
         output["minted_tokens"] = list(MINTED_TOKENS)
         output["figures"] = list(_REPORT)
     elif _WORKERS.down or _WORKERS.lost:
@@ -207,9 +221,11 @@ class _WorkerRecords:
             return  # the log_audit tests were not selected (-k, a single folder): nothing to audit, as serially
         lines = [line for output in self.down.values() for line in output.get("suite_log", [])]
         tokens = [token for output in self.down.values() for token in output.get("minted_tokens", [])]
+        telemetry = [line for output in self.down.values() for line in output.get("telemetry_record", [])]
         checks = {
             "test_no_token_or_token_fragment_appears_in_any_log_of_the_suite": lambda: audit_token_material(lines, tokens),
             "test_every_auth_failure_of_the_suite_logged_one_line_with_reason_and_correlation_id": lambda: audit_auth_failure_lines(lines),
+            "test_no_span_or_metric_point_holds_token_material": lambda: audit_telemetry_record(telemetry, tokens),
         }
         for nodeid, name in audits:
             failure = None
@@ -222,12 +238,17 @@ class _WorkerRecords:
                     _REPORT.append(checks[name]())
                 except AssertionError as error:
                     failure = f"AssertionError: {error}"
+                except pytest.skip.Exception as skipped:
+                    self._record(session, nodeid, name, None, skipped=str(skipped))
+                    continue
             self._record(session, nodeid, name, failure)
 
-    def _record(self, session: pytest.Session, nodeid: str, name: str, failure: str | None) -> None:
+    def _record(self, session: pytest.Session, nodeid: str, name: str, failure: str | None, *, skipped: str | None = None) -> None:
         """Count the audit as the test it is, in the summary line and, when it fails, the failures section."""
-        outcome = "passed" if failure is None else "failed"
-        longrepr = None if failure is None else f"log audit, run in the controller over every worker's record:\n{failure}"
+        outcome = "skipped" if skipped is not None else "passed" if failure is None else "failed"
+        longrepr: Any = None if failure is None else f"log audit, run in the controller over every worker's record:\n{failure}"
+        if skipped is not None:
+            longrepr = (nodeid.split("::")[0], None, f"Skipped: {skipped}")
         test_report = pytest.TestReport(nodeid, (nodeid.split("::")[0], None, name), {}, outcome, longrepr, "call")
         terminal = session.config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None:
