@@ -26,6 +26,7 @@ import pytest
 LONG_FILES = (
     "tests/bench/test_bench_smoke.py",  # 16 s: the benchmark harness end to end
     "tests/bench/test_slow_documents.py",  # 13 s: an attack window, by design
+    "tests/bench/test_telemetry_bench.py",  # 13 s: the telemetry benchmark's smoke run
     "tests/soak/test_soak.py",  # 12 s: 20,000 calls
     "tests/doctor/test_outside.py",  # 8 s
     "tests/auth/test_keys.py",  # 8 s
