@@ -116,8 +116,9 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         from .sealing import key_problem
 
         for position, key in enumerate(keys, start=1):
-            if key_problem(key):
-                problems.append(f"OAUTH_FRONT_SEALING_KEYS key {position} {key_problem(key)}")
+            problem = key_problem(key)
+            if problem:
+                problems.append(f"OAUTH_FRONT_SEALING_KEYS key {position} {problem}")
     if dev_value not in _ON | _OFF:
         problems.append("OAUTH_FRONT_DEV_MODE must be on or off")
 
