@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 
 from devidp import DevIdentityProvider, defaults
+from devidp.listener import loopback_listener
 
 _REAL_SETTINGS = ("OAUTH_ISSUER", "OAUTH_AUDIENCE", "OAUTH_JWKS_URI")
 
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     idp: DevIdentityProvider | None = None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock: socket.socket | None = None
     try:
         if not any(os.environ.get(name) for name in _REAL_SETTINGS):
             idp = DevIdentityProvider(port=args.idp_port, tls=args.obo).start()
@@ -195,8 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["MCP_TELEMETRY_CONSOLE"] = "on"
             print("Telemetry: each span and metric is printed below as it is recorded (metrics every 10 s).", flush=True)
         # Bind before printing, so port 0 can be reported; loopback only.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", args.port))
+        sock = loopback_listener("127.0.0.1", args.port)
         port = sock.getsockname()[1]
         mcp_url = f"http://localhost:{port}/mcp"
         if args.front and idp is not None:
@@ -218,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"devserver: {exc} (ports: --port {args.port}, --idp-port {args.idp_port})", file=sys.stderr)
         return 1
     finally:
-        sock.close()
+        if sock is not None:
+            sock.close()
         if idp is not None:
             idp.stop()
     return 0

@@ -33,6 +33,7 @@ from .consent import message_page
 from .downstream import DONE_PATH, ME_PATH, DownstreamStandIn
 from .issuer import TokenIssuer
 from .keys import SigningKey
+from .listener import loopback_listener
 from .managed_identity import MANAGED_IDENTITY_PATH, managed_identity_endpoint
 from .oauth import DevAuthorizationServer
 from .registry import ClientRegistration, DevUser, agent_user, api_registration, default_clients, default_users
@@ -143,9 +144,7 @@ class DevIdentityProvider:
         """Bind the port, build the app and serve it from a daemon thread; return when ready."""
         if self._server is not None:
             raise RuntimeError("already started")
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock = loopback_listener(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._socket = sock
         # The API's own registration, for on-behalf-of; after consent the browser lands on DONE_PATH.

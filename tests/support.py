@@ -418,6 +418,10 @@ def start_server_thread(app: Any, sock: socket.socket) -> tuple[Any, threading.T
     """Serve an ASGI app with uvicorn from a thread on an already bound socket (lifespan on); return when started."""
     import uvicorn
 
+    # Nagle off on every connection, which each accepted socket inherits from its listener: asyncio
+    # does it only when the socket was made with proto IPPROTO_TCP, and with Nagle on each answer's
+    # body waited ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mcp-server", daemon=True)
     thread.start()

@@ -38,9 +38,7 @@ class Stack:
 def serve(app: object, sock: socket.socket | None = None) -> tuple[uvicorn.Server, threading.Thread, int]:
     """Serve an ASGI app with uvicorn from a thread on `sock`, else a free 127.0.0.1 port (lifespan on)."""
     if sock is None:
-        # IPPROTO_TCP named, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto
-        # says TCP, and with Nagle on each answer waited ~40 ms for the client's delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # Nagle goes off in start_server_thread
         sock.bind(("127.0.0.1", 0))
     server, thread = start_server_thread(app, sock)
     return server, thread, sock.getsockname()[1]
