@@ -65,7 +65,7 @@ def run_cold(fixture: Fixture, *, runs: int, warmup: int) -> dict[str, Any]:
     return summary
 
 
-def run_azure_cold(fixture: Fixture, *, runs: int) -> dict[str, Any]:
+def run_azure_cold(fixture: Fixture, *, runs: int, warmup: bool = True) -> dict[str, Any]:
     """Cold start as Azure runs it: the staged app folder, read-only, with and without the app's bytecode.
 
     Azure runs the app from a read-only package, so Python can write no `__pycache__` there,
@@ -73,7 +73,8 @@ def run_azure_cold(fixture: Fixture, *, runs: int) -> dict[str, Any]:
     Both folders come from deploy.stage (one with its unchecked-hash pycs, one without) and
     are made read-only; PYTHONDONTWRITEBYTECODE keeps the bytecode-less one bytecode-less
     even where read-only means nothing (root). The installed packages keep their bytecode,
-    as on Azure. After one unmeasured run of each, runs alternate, so drift hits both alike.
+    as on Azure. After one unmeasured run of each (unless not `warmup`), runs alternate, so drift
+    hits both alike.
     """
     from deploy.stage import stage
 
@@ -84,7 +85,7 @@ def run_azure_cold(fixture: Fixture, *, runs: int) -> dict[str, Any]:
             stage(REPO, folder, compile_bytecode=name == "shipped_bytecode")
             _read_only(folder, True)
         try:
-            for folder in folders.values():  # one unmeasured run each fills the page cache for both alike
+            for folder in folders.values() if warmup else ():  # one unmeasured run each fills the page cache for both alike
                 _one("ours", {**env, "BENCH_APP_DIR": folder}, cwd=folder)
             samples: dict[str, list[dict[str, Any]]] = {name: [] for name in folders}
             for i in range(runs):

@@ -16,8 +16,7 @@ import time
 from urllib.parse import urlsplit
 
 from .stats import summarize
-
-from .fixtures import WIRES
+from .wires import WIRES
 
 
 def build_request(host: str, path: str, token: str | None, wire: str = "handshake") -> bytes:

@@ -327,6 +327,6 @@ def _method() -> list[str]:
         "  and `uvicorn bench.floor_app:asgi_app` side by side on loopback; `wrk` (one thread) when installed,",
         "  else `bench/loadgen.py` (raw asyncio, keep-alive) in its own process. Every round loads the five",
         "  variants (ours and bare on each wire, and the floor) in alternating order. The 2026-07-28 requests",
-        "  carry the per-request envelope and the `Mcp-Method`/`Mcp-Name` headers (`bench/fixtures.WIRES`).",
+        "  carry the per-request envelope and the `Mcp-Method`/`Mcp-Name` headers (`bench/wires.WIRES`).",
         "- Every request in every benchmark is checked for status 200 and the right result.",
     ]

@@ -34,22 +34,25 @@ class Plan:
     cold_runs: int
     cold_warmup: int
     azure_cold_runs: int
+    azure_cold_warmup: bool
     warm_iterations: int
     warm_warmup: int
     concurrencies: tuple[int, ...]
     duration: float
+    load_warmup: float
     rounds: int
     prefer_wrk: bool
 
 
 FULL = Plan(
-    cold_runs=15, cold_warmup=1, azure_cold_runs=15, warm_iterations=3000, warm_warmup=300,
-    concurrencies=(8, 64), duration=3.0, rounds=6, prefer_wrk=True,
+    cold_runs=15, cold_warmup=1, azure_cold_runs=15, azure_cold_warmup=True, warm_iterations=3000, warm_warmup=300,
+    concurrencies=(8, 64), duration=3.0, load_warmup=1.0, rounds=6, prefer_wrk=True,
 )
-# Smoke: every code path once, at the smallest size that still yields each figure; never wrk, so CI needs nothing extra.
+# Smoke: every measurement once, at the smallest size that still yields each figure, and no unmeasured
+# warm-up runs (they fill caches for figures a smoke run never quotes); never wrk, so CI needs nothing extra.
 SMOKE = Plan(
-    cold_runs=1, cold_warmup=0, azure_cold_runs=1, warm_iterations=30, warm_warmup=10,
-    concurrencies=(8, 64), duration=0.25, rounds=1, prefer_wrk=False,
+    cold_runs=1, cold_warmup=0, azure_cold_runs=1, azure_cold_warmup=False, warm_iterations=30, warm_warmup=10,
+    concurrencies=(8, 64), duration=0.25, load_warmup=0.0, rounds=1, prefer_wrk=False,
 )
 
 
@@ -62,9 +65,9 @@ def _warm(plan: Plan) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _azure_cold(fixture: Fixture, runs: int, log: Any) -> dict[str, Any]:
+def _azure_cold(fixture: Fixture, plan: Plan, log: Any) -> dict[str, Any]:
     log("cold start as Azure runs it (read-only app folder) ...")
-    result = run_azure_cold(fixture, runs=runs)
+    result = run_azure_cold(fixture, runs=plan.azure_cold_runs, warmup=plan.azure_cold_warmup)
     log(
         f"  import function_app: no app bytecode {result['no_bytecode']['median_import_s']:.3f}s, "
         f"shipped bytecode {result['shipped_bytecode']['median_import_s']:.3f}s, ratio {result['import_ratio']:.3f} "
@@ -81,14 +84,14 @@ def run(plan: Plan, *, log: Any = print) -> dict[str, Any]:
         log("cold start ...")
         cold = run_cold(fixture, runs=plan.cold_runs, warmup=plan.cold_warmup)
         log(f"  ours {cold['ours']['median_s']:.3f}s bare {cold['bare']['median_s']:.3f}s ratio {cold['ratio']:.3f}")
-        azure_cold = _azure_cold(fixture, plan.azure_cold_runs, log)
+        azure_cold = _azure_cold(fixture, plan, log)
         log("warm path ...")
         warm = _warm(plan)
         log(f"  p50 ours {warm['ours']['p50'] * 1e3:.3f}ms bare {warm['bare']['p50'] * 1e3:.3f}ms ratio {warm['ratio_p50']:.3f}")
         log("throughput ...")
         throughput = run_throughput(
             fixture, concurrencies=plan.concurrencies, duration=plan.duration, rounds=plan.rounds,
-            prefer_wrk=plan.prefer_wrk,
+            prefer_wrk=plan.prefer_wrk, warmup=plan.load_warmup,
         )
         for concurrency, row in throughput["by_concurrency"].items():
             log(
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.azure_cold:
         fixture = Fixture.start()
         try:
-            result = _azure_cold(fixture, (SMOKE if args.smoke else FULL).azure_cold_runs, print)
+            result = _azure_cold(fixture, SMOKE if args.smoke else FULL, print)
         finally:
             fixture.close()
         print(json.dumps(result, indent=2))

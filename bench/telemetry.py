@@ -50,7 +50,9 @@ LABELS = {
 }
 
 
-def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_runs: int) -> dict[str, Any]:
+def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_runs: int, warmup: bool = True) -> dict[str, Any]:
+    """The figures `render` shows. `warmup`: one unmeasured load on each server and one unmeasured cold
+    start of each first (a smoke run skips them: it quotes no figure)."""
     fixture = Fixture.start()
     try:
         env = fixture.env()
@@ -63,7 +65,8 @@ def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_ru
             }
             for name, (_, url) in servers.items():
                 _check(url, tokens[name], "handshake")
-                _load(url, tokens[name], max(concurrencies), min(duration, 1.0), False, "handshake")  # warm up
+                if warmup:
+                    _load(url, tokens[name], max(concurrencies), min(duration, 1.0), False, "handshake")
             for round_number in range(rounds):
                 for concurrency in concurrencies:
                     order = list(SERVERS) if round_number % 2 == 0 else list(reversed(SERVERS))
@@ -76,7 +79,7 @@ def run(*, concurrencies: tuple[int, ...], duration: float, rounds: int, cold_ru
                         result["cpu_ms_per_request"] = 1000 * (read_cpu_seconds(process.pid) - cpu_before) / max(result["requests"], 1)
                         samples[name][concurrency].append(result)
         cold: dict[str, list[dict[str, Any]]] = {name: [] for name in COLD}
-        for name in COLD:  # fills the bytecode and page caches for each, so none pays for it alone
+        for name in COLD if warmup else ():  # fills the bytecode and page caches for each, so none pays for it alone
             cold_start(name, env)
         for i in range(cold_runs):
             for name in COLD if i % 2 == 0 else reversed(COLD):
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="put the section in docs/performance.md")
     args = parser.parse_args(argv)
     if args.smoke:
-        results = run(concurrencies=(8,), duration=0.5, rounds=1, cold_runs=1)
+        results = run(concurrencies=(8,), duration=0.25, rounds=1, cold_runs=1, warmup=False)
     else:
         results = run(concurrencies=(8, 64), duration=3.0, rounds=4, cold_runs=7)
     print(section(results))
