@@ -1,7 +1,7 @@
 """A pytest plugin (pytest.ini's `-p tests.parallel`): run the suite on every core by default.
 
-The suite mostly waits (subprocess starts, loopback round trips, attack windows),
-so two workers on two cores roughly halve its wall time. pytest-xdist's `-n` is
+Much of the suite waits (subprocess starts, servers in other processes, attack windows),
+so one worker more than there are cores keeps both cores busy. pytest-xdist's `-n` is
 added here rather than in pytest.ini's addopts so that `-p no:xdist` still works
 (with no xdist, `-n` would be an unknown option) and runs the suite serially.
 An explicit `-n`/`--numprocesses` or `--dist` on the command line wins.
@@ -22,22 +22,28 @@ import os
 
 import pytest
 
-# The files that take longest, longest first (seconds of one run on two loaded cores).
+# The files that take longest, longest first (seconds of one run, three workers on two cores).
 LONG_FILES = (
-    "tests/bench/test_bench_smoke.py",  # 16 s: the benchmark harness end to end
+    "tests/soak/test_soak.py",  # 14 s: 20,000 calls
     "tests/bench/test_slow_documents.py",  # 13 s: an attack window, by design
-    "tests/bench/test_telemetry_bench.py",  # 13 s: the telemetry benchmark's smoke run
-    "tests/soak/test_soak.py",  # 12 s: 20,000 calls
-    "tests/doctor/test_outside.py",  # 8 s
-    "tests/auth/test_keys.py",  # 8 s
+    "tests/bench/test_bench_smoke.py",  # 13 s: the benchmark harness end to end
+    "tests/bench/test_telemetry_bench.py",  # 11 s: the telemetry benchmark's smoke run
+    "tests/faults/test_jwks_faults.py",  # 6-9 s
+    "tests/front/test_refresh_store.py",  # 7 s: Azurite
     "tests/infra/test_checkov.py",  # 7 s: Checkov
-    "tests/e2e/test_node_clients.py",  # 7 s: Node clients
-    "tests/front/test_refresh_store.py",  # 6 s: Azurite
+    "tests/doctor/test_outside.py",  # 7 s
+    "tests/front/test_attacks.py",  # 6 s
+    "tests/telemetry/test_imports.py",  # 5 s: a process per import check
+    "tests/client/test_typescript_sdk.py",  # 5 s: Node clients
+    "tests/e2e/test_node_clients.py",  # 5 s: Node clients
 )
 
-# Workers: the cores this process may run on (2 on CI), at most 4: each worker pays for its
-# own session fixtures (a JWKS server, the function app, uvicorn servers), so more buys little.
-_WORKERS = max(1, min(4, len(os.sched_getaffinity(0))))
+# Workers: one more than the cores this process may run on (3 on CI's 2 cores), at most 4. Many
+# tests wait (on a subprocess, a server in another process, an attack window), and the spare
+# worker fills those waits: on two idle cores the suite took 85 s with 2 workers, 78-81 s with 3
+# and 77 s with 4. Each worker pays for its own collection and session fixtures (a JWKS server,
+# the function app, uvicorn servers), so more than that buys nothing.
+_WORKERS = min(4, len(os.sched_getaffinity(0)) + 1)
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
