@@ -73,8 +73,8 @@ def run_azure_cold(fixture: Fixture, *, runs: int, warmup: bool = True) -> dict[
     Both folders come from deploy.stage (one with its unchecked-hash pycs, one without) and
     are made read-only; PYTHONDONTWRITEBYTECODE keeps the bytecode-less one bytecode-less
     even where read-only means nothing (root). The installed packages keep their bytecode,
-    as on Azure. After one unmeasured run of each (unless not `warmup`), runs alternate, so drift
-    hits both alike.
+    as on Azure. After one unmeasured run of each (with `warmup`), runs alternate, so drift hits
+    both alike.
     """
     from deploy.stage import stage
 
