@@ -40,7 +40,7 @@ LONG_FILES = (
 
 # Workers: one more than the cores this process may run on (3 on CI's 2 cores), at most 4. Many
 # tests wait (on a subprocess, a server in another process, an attack window), and the spare
-# worker fills those waits: on two idle cores the suite took 85 s with 2 workers, 78-81 s with 3
+# worker fills those waits: on two idle cores the suite took 85 s with 2 workers, 78-83 s with 3
 # and 77 s with 4. Each worker pays for its own collection and session fixtures (a JWKS server,
 # the function app, uvicorn servers), so more than that buys nothing.
 _WORKERS = min(4, len(os.sched_getaffinity(0)) + 1)
