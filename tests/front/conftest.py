@@ -6,7 +6,6 @@ tests run what `python devserver.py --front` runs (devserver itself is driven in
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import tempfile
 import threading
@@ -69,18 +68,12 @@ def front_stack() -> Iterator[FrontStack]:
     with DevIdentityProvider(clock=clock) as idp:
         server, thread, origin, env = start_front(idp)
         # MSAL reads the managed-identity endpoint from the process environment, as on App Service.
-        saved = {name: os.environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")}
-        os.environ.update({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]})
         try:
-            yield FrontStack(idp=idp, clock=clock, origin=origin, env=env)
+            with process_env({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]}):
+                yield FrontStack(idp=idp, clock=clock, origin=origin, env=env)
         finally:
             server.should_exit = True  # type: ignore[attr-defined]
             thread.join(10)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,7 +7,6 @@ headless browser) trust. The API authenticates with the managed-identity stand-i
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,12 @@ from obo.exchange import OnBehalfOf
 from tests.client.conftest import serve
 from tests.support import module_uses, process_env
 
-_PROCESS_ENV = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+
+def _process_values(env: dict[str, str]) -> dict[str, str]:
+    """What MSAL and requests read from the process environment: the managed-identity endpoint and
+    the provider's CA certificate (the stand-ins serve TLS)."""
+    names = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE")
+    return {**{name: env[name] for name in names}, "SSL_CERT_FILE": env["REQUESTS_CA_BUNDLE"]}
 
 
 @dataclass
@@ -60,20 +64,13 @@ def obo_stack() -> Iterator[OboStack]:
     with DevIdentityProvider(clock=clock, tls=True) as idp:
         env = {**dev_environment(idp), **obo_environment(idp)}
         # MSAL reads the managed-identity endpoint from the process environment, as on App Service.
-        saved = {name: os.environ.get(name) for name in _PROCESS_ENV}
-        os.environ.update({name: env[name] for name in _PROCESS_ENV[:3]})
-        os.environ["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"]
-        server, thread, origin, exchange = start_obo(idp, env)
-        try:
-            yield OboStack(idp=idp, clock=clock, origin=origin, env=env, exchange=exchange)
-        finally:
-            server.should_exit = True  # type: ignore[attr-defined]
-            thread.join(10)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        with process_env(_process_values(env)):
+            server, thread, origin, exchange = start_obo(idp, env)
+            try:
+                yield OboStack(idp=idp, clock=clock, origin=origin, env=env, exchange=exchange)
+            finally:
+                server.should_exit = True  # type: ignore[attr-defined]
+                thread.join(10)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -86,8 +83,7 @@ def _obo_process_env(request: pytest.FixtureRequest) -> Iterator[None]:
     if not module_uses(request, "obo_stack"):
         yield
         return
-    env = request.getfixturevalue("obo_stack").env
-    with process_env({**{name: env[name] for name in _PROCESS_ENV[:3]}, "SSL_CERT_FILE": env["REQUESTS_CA_BUNDLE"]}):
+    with process_env(_process_values(request.getfixturevalue("obo_stack").env)):
         yield
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from opentelemetry import trace
 
+from app_factory import build_app
 from auth import Settings
 from devidp import DevIdentityProvider, OffsetClock
 from devserver import dev_environment, front_environment
-from app_factory import build_app
 from edge import Edge
 from front.settings import FrontSettings
 from telemetry import front as front_telemetry
@@ -21,7 +20,7 @@ from tests.client.conftest import serve
 from tests.front.conftest import FrontStack, _quiet_test_clients  # noqa: F401  (autouse: the test client's URLs stay out of the log audit)
 from tests.front.flows import exchange, new_verifier, register, sign_in_for_code, token_request
 from tests.front.sdk import remember_sealed
-from tests.support import MCP_HEADERS, call_tool, remember_token
+from tests.support import MCP_HEADERS, call_tool, process_env, remember_token
 from tests.telemetry.conftest import TOOLS
 from tests.telemetry.rig import Recording, recording
 
@@ -34,18 +33,12 @@ def telemetry_front() -> Iterator[tuple[FrontStack, Edge]]:
         settings = Settings.from_env(env)
         edge = build_app(settings, None, FrontSettings.from_env(env, settings), telemetry=Telemetry(TOOLS))
         server, thread, port = serve(edge)
-        saved = {name: os.environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")}
-        os.environ.update({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]})
         try:
-            yield FrontStack(idp=idp, clock=clock, origin=f"http://127.0.0.1:{port}", env=env), edge
+            with process_env({"IDENTITY_ENDPOINT": env["IDENTITY_ENDPOINT"], "IDENTITY_HEADER": env["IDENTITY_HEADER"]}):
+                yield FrontStack(idp=idp, clock=clock, origin=f"http://127.0.0.1:{port}", env=env), edge
         finally:
             server.should_exit = True
             thread.join(10)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def test_a_front_sign_in_then_add_on_each_path(telemetry_front: tuple[FrontStack, Edge]):
