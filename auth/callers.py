@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from .env import is_guid
 from .errors import InvalidToken
 
 __all__ = ["AGENT_KINDS", "CALLER_KINDS", "CallerKind", "caller_kind", "is_delegated", "parent_app_id"]
@@ -46,7 +47,6 @@ AGENT_KINDS: frozenset[CallerKind] = frozenset({"agent_for_user", "autonomous_ag
 _AGENT_IDENTITY = 11
 _AGENT_USER = 13
 _FACET = re.compile(r"[0-9]{1,9}")  # fullmatch; ASCII digits only (str.isdigit also takes "²")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def is_delegated(claims: Mapping[str, Any]) -> bool:
@@ -88,7 +88,7 @@ def parent_app_id(claims: Mapping[str, Any]) -> str | None:
     value = claims.get("xms_par_app_azp")
     if value is None:
         return None
-    if not isinstance(value, str) or not _GUID.fullmatch(value):
+    if not isinstance(value, str) or not is_guid(value):
         raise InvalidToken("malformed_xms_par_app_azp")  # "It's a GUID, when included."
     return value.lower()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from .env import setting
 from .refusals import NO_REFUSALS, REFUSED_CALLERS_SETTING, CallerRefusals, read_refusals
 
 __all__ = [
@@ -228,11 +229,9 @@ class _Environment:
 
     def value(self, name: str, *, required: bool = False) -> str | None:
         """The trimmed value; None when unset or blank (a problem when `required`)."""
-        value = self._environ.get(name, "").strip()
-        if not value:
-            if required:
-                self._problems.append(f"{name} is required")
-            return None
+        value = setting(self._environ, name)
+        if value is None and required:
+            self._problems.append(f"{name} is required")
         return value
 
     def url(self, name: str, url: str | None) -> str | None:

@@ -34,7 +34,6 @@ __all__ = [
     "Unreadable",
     "WrongPurpose",
     "fingerprint",
-    "key_problem",
     "sealed_length",
 ]
 
@@ -80,17 +79,6 @@ class WrongPurpose(SealError):
 
     def __init__(self) -> None:
         super().__init__("wrong_purpose")
-
-
-def key_problem(key: str) -> str | None:
-    """Why `key` is not a Fernet key (32 random bytes, url-safe base64), or None."""
-    try:
-        raw = base64.urlsafe_b64decode(key.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return "is not url-safe base64"
-    if len(raw) != 32:
-        return "must be 32 bytes of url-safe base64 (python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-    return None
 
 
 def _is_canonical(sealed: str) -> bool:

@@ -7,26 +7,21 @@ off (the default). When it is on, every problem is collected and raised as one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth import ConfigError, Settings
+from auth.env import comma_separated, fernet_key_problem, is_guid, setting, switch
 from auth.settings import https_url_problem, is_loopback_host
+from outbound import TOKEN_EXCHANGE_AUDIENCE
 
-__all__ = ["DEFAULT_REFRESH_WINDOW_HOURS", "ENTRA_TOKEN_EXCHANGE_AUDIENCE", "MAX_REFRESH_WINDOW_HOURS", "FrontSettings", "front_problems"]
+__all__ = ["DEFAULT_REFRESH_WINDOW_HOURS", "MAX_REFRESH_WINDOW_HOURS", "FrontSettings", "front_problems"]
 
-_ON = frozenset({"on", "true", "1", "yes"})
-_OFF = frozenset({"", "off", "false", "0", "no"})
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # The refresh window: Entra caps a single-page app's refresh tokens at 24 hours ("Refresh tokens in
 # the Microsoft identity platform"), and every client of the front is public (RFC 9700 §4.14.2);
 # never longer than Entra's own 90-day inactivity lifetime.
 DEFAULT_REFRESH_WINDOW_HOURS = 24
 MAX_REFRESH_WINDOW_HOURS = 90 * 24
-# Microsoft docs, "Configure an app to trust a managed identity": the audience of the managed
-# identity's token, and of the federated credential, for the public cloud.
-ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class FrontSettings:
     client_secret: str | None = field(default=None, repr=False)
     #: The user-assigned managed identity's client id.
     managed_identity: str | None = None
-    assertion_audience: str = ENTRA_TOKEN_EXCHANGE_AUDIENCE
+    assertion_audience: str = TOKEN_EXCHANGE_AUDIENCE
     #: Local development only: CIMD documents on loopback or private addresses, and over http.
     dev_mode: bool = False
     #: How long one sign-in's refresh tokens work, however often they are used (absolute, not sliding).
@@ -52,8 +47,7 @@ class FrontSettings:
     def from_env(cls, environ: Mapping[str, str], auth_settings: Settings | None) -> FrontSettings | None:
         """None when OAUTH_FRONT is off; raise ConfigError naming every bad OAUTH_FRONT_* value."""
         problems: list[str] = []
-        front = _enabled(environ, problems)
-        if not front:
+        if not switch(environ, "OAUTH_FRONT", problems):
             if problems:
                 raise ConfigError(problems)
             return None
@@ -71,30 +65,16 @@ def front_problems(environ: Mapping[str, str], auth_settings: Settings | None) -
         return None, error.problems
 
 
-def _value(environ: Mapping[str, str], name: str) -> str | None:
-    return environ.get(name, "").strip() or None
-
-
-def _enabled(environ: Mapping[str, str], problems: list[str]) -> bool:
-    switch = environ.get("OAUTH_FRONT", "").strip().lower()
-    if switch in _ON:
-        return True
-    if switch not in _OFF:
-        problems.append("OAUTH_FRONT must be on or off")
-    return False
-
-
 def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: list[str]) -> FrontSettings | None:
-    client_id = _value(environ, "OAUTH_FRONT_CLIENT_ID")
-    secret = _value(environ, "OAUTH_FRONT_CLIENT_SECRET")
-    identity = _value(environ, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID")
-    keys_value = _value(environ, "OAUTH_FRONT_SEALING_KEYS")
-    authorize = _value(environ, "OAUTH_FRONT_AUTHORIZATION_ENDPOINT")
-    token = _value(environ, "OAUTH_FRONT_TOKEN_ENDPOINT")
-    audience = _value(environ, "OAUTH_FRONT_ASSERTION_AUDIENCE") or ENTRA_TOKEN_EXCHANGE_AUDIENCE
-    dev_value = environ.get("OAUTH_FRONT_DEV_MODE", "").strip().lower()
-    window_hours = _refresh_window_hours(_value(environ, "OAUTH_FRONT_REFRESH_WINDOW_HOURS"), problems)
-    token_store = _value(environ, "OAUTH_FRONT_TOKEN_STORE")
+    client_id = setting(environ, "OAUTH_FRONT_CLIENT_ID")
+    secret = setting(environ, "OAUTH_FRONT_CLIENT_SECRET")
+    identity = setting(environ, "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID")
+    keys_value = setting(environ, "OAUTH_FRONT_SEALING_KEYS")
+    authorize = setting(environ, "OAUTH_FRONT_AUTHORIZATION_ENDPOINT")
+    token = setting(environ, "OAUTH_FRONT_TOKEN_ENDPOINT")
+    audience = setting(environ, "OAUTH_FRONT_ASSERTION_AUDIENCE") or TOKEN_EXCHANGE_AUDIENCE
+    window_hours = _refresh_window_hours(setting(environ, "OAUTH_FRONT_REFRESH_WINDOW_HOURS"), problems)
+    token_store = setting(environ, "OAUTH_FRONT_TOKEN_STORE")
 
     if client_id is None:
         problems.append("OAUTH_FRONT_CLIENT_ID is required (the upstream app registration of the front)")
@@ -107,20 +87,16 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
             "OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id: "
             "an app's federated credential cannot trust a system-assigned identity"
         )
-    elif identity is not None and not _GUID.match(identity):
+    elif identity is not None and not is_guid(identity):
         problems.append("OAUTH_FRONT_MANAGED_IDENTITY_CLIENT_ID must be a client id (GUID)")
-    keys = tuple(k.strip() for k in (keys_value or "").split(",") if k.strip())
+    keys = comma_separated(keys_value)
     if not keys:
         problems.append("OAUTH_FRONT_SEALING_KEYS is required (comma-separated Fernet keys, the first seals)")
-    else:
-        from .sealing import key_problem
-
-        for position, key in enumerate(keys, start=1):
-            problem = key_problem(key)
-            if problem:
-                problems.append(f"OAUTH_FRONT_SEALING_KEYS key {position} {problem}")
-    if dev_value not in _ON | _OFF:
-        problems.append("OAUTH_FRONT_DEV_MODE must be on or off")
+    for position, key in enumerate(keys, start=1):
+        problem = fernet_key_problem(key)
+        if problem:
+            problems.append(f"OAUTH_FRONT_SEALING_KEYS key {position} {problem}")
+    dev_mode = switch(environ, "OAUTH_FRONT_DEV_MODE", problems)
 
     if authorize is None or token is None:
         # Entra's v2.0 endpoints sit beside its v2.0 issuer, `{authority}/{tenant}/oauth2/v2.0/…`
@@ -152,7 +128,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         client_secret=secret,
         managed_identity=identity,
         assertion_audience=audience,
-        dev_mode=dev_value in _ON,
+        dev_mode=dev_mode,
         refresh_window_seconds=window_hours * 3600,
         token_store=token_store.rstrip("/") if token_store is not None else None,
     )

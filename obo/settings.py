@@ -7,20 +7,17 @@ so `function_app.py` names them with the server's own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from auth import ConfigError, Settings
+from auth.env import comma_separated, fernet_key_problem, is_guid, setting, switch
 from auth.settings import https_url_problem
 from outbound import TOKEN_EXCHANGE_AUDIENCE
 
 __all__ = ["GRAPH_ME", "GRAPH_USER_READ", "OboSettings"]
 
-_ON = frozenset({"on", "true", "1", "yes"})
-_OFF = frozenset({"", "off", "false", "0", "no"})
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: Microsoft Graph's delegated User.Read and its /me, the example's defaults.
 GRAPH_USER_READ = "https://graph.microsoft.com/User.Read"
 GRAPH_ME = "https://graph.microsoft.com/v1.0/me"
@@ -56,10 +53,9 @@ class OboSettings:
     def from_env(cls, environ: Mapping[str, str], auth_settings: Settings | None) -> OboSettings | None:
         """None when OBO_EXAMPLE is off; raise ConfigError naming every bad OBO_* value."""
         problems: list[str] = []
-        switch = environ.get("OBO_EXAMPLE", "").strip().lower()
-        if switch not in _ON:
-            if switch not in _OFF:
-                raise ConfigError(["OBO_EXAMPLE must be on or off"])
+        if not switch(environ, "OBO_EXAMPLE", problems):
+            if problems:
+                raise ConfigError(problems)
             return None
         settings = _read(environ, auth_settings, problems)
         if problems or settings is None:
@@ -75,22 +71,18 @@ def obo_problems(environ: Mapping[str, str], auth_settings: Settings | None) -> 
         return None, error.problems
 
 
-def _value(environ: Mapping[str, str], name: str) -> str | None:
-    return environ.get(name, "").strip() or None
-
-
 def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: list[str]) -> OboSettings | None:
-    client_id = _value(environ, "OBO_CLIENT_ID") or (auth_settings.audience if auth_settings else None)
-    secret = _value(environ, "OBO_CLIENT_SECRET")
-    identity = _value(environ, "OBO_MANAGED_IDENTITY_CLIENT_ID")
-    authority = _value(environ, "OBO_AUTHORITY")
-    scopes = tuple((_value(environ, "OBO_SCOPES") or GRAPH_USER_READ).split())
-    api_url = _value(environ, "OBO_API_URL") or GRAPH_ME
-    redirect_uri = _value(environ, "OBO_REDIRECT_URI")
-    keys = tuple(k.strip() for k in (_value(environ, "OBO_STATE_KEYS") or "").split(",") if k.strip())
-    audience = _value(environ, "OBO_ASSERTION_AUDIENCE") or TOKEN_EXCHANGE_AUDIENCE
+    client_id = setting(environ, "OBO_CLIENT_ID") or (auth_settings.audience if auth_settings else None)
+    secret = setting(environ, "OBO_CLIENT_SECRET")
+    identity = setting(environ, "OBO_MANAGED_IDENTITY_CLIENT_ID")
+    authority = setting(environ, "OBO_AUTHORITY")
+    scopes = tuple((setting(environ, "OBO_SCOPES") or GRAPH_USER_READ).split())
+    api_url = setting(environ, "OBO_API_URL") or GRAPH_ME
+    redirect_uri = setting(environ, "OBO_REDIRECT_URI")
+    keys = comma_separated(setting(environ, "OBO_STATE_KEYS"))
+    audience = setting(environ, "OBO_ASSERTION_AUDIENCE") or TOKEN_EXCHANGE_AUDIENCE
 
-    if (client_id is None and auth_settings is not None) or (client_id is not None and not _GUID.fullmatch(client_id)):
+    if (client_id is None and auth_settings is not None) or (client_id is not None and not is_guid(client_id)):
         problems.append("OBO_CLIENT_ID (default OAUTH_AUDIENCE) must be the API registration's client id (a GUID)")
     if (secret is None) == (identity is None):
         problems.append("set exactly one of OBO_MANAGED_IDENTITY_CLIENT_ID or OBO_CLIENT_SECRET")
@@ -99,7 +91,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         problems.append("OBO_CLIENT_SECRET is for local development only; on Azure set OBO_MANAGED_IDENTITY_CLIENT_ID")
     # Microsoft, "Configure an application to trust a managed identity": "Only user-assigned managed
     # identities can be used as a federated credential for apps. system-assigned identities aren't supported."
-    if identity is not None and not _GUID.fullmatch(identity):
+    if identity is not None and not is_guid(identity):
         problems.append("OBO_MANAGED_IDENTITY_CLIENT_ID must be a user-assigned identity's client id (GUID)")
     if authority is None and auth_settings is not None and auth_settings.issuer.endswith("/v2.0"):
         # Entra's v2.0 endpoints sit beside its v2.0 issuer: `{authority}/{tenant}/oauth2/v2.0/…`.
@@ -121,7 +113,7 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
     if not keys:
         problems.append("OBO_STATE_KEYS is required (comma-separated Fernet keys, the first seals)")
     for position, key in enumerate(keys, start=1):
-        if not _fernet_key(key):
+        if fernet_key_problem(key) is not None:
             problems.append(f"OBO_STATE_KEYS key {position} is not a Fernet key (32 bytes of url-safe base64)")
     if problems or client_id is None or authority is None or redirect_uri is None:
         return None
@@ -136,16 +128,6 @@ def _read(environ: Mapping[str, str], auth_settings: Settings | None, problems: 
         managed_identity=identity,
         assertion_audience=audience,
     )
-
-
-def _fernet_key(key: str) -> bool:
-    from cryptography.fernet import Fernet
-
-    try:
-        Fernet(key.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
-        return False
-    return True
 
 
 def _https(url: str) -> bool:

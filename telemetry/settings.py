@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auth import ConfigError
+from auth.env import switch
 
 __all__ = ["Exporter", "TelemetrySettings"]
 
 Exporter = Literal["azure_monitor", "otlp", "console"]
 
-_ON = frozenset({"on", "true", "1", "yes"})
-_OFF = frozenset({"", "off", "false", "0", "no"})
 _OTLP_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
 
 
@@ -50,9 +49,9 @@ class TelemetrySettings:
     def from_env(cls, environ: Mapping[str, str]) -> TelemetrySettings:
         """The settings, or ConfigError naming every malformed one."""
         problems: list[str] = []
-        disabled = _flag(environ, "OTEL_SDK_DISABLED", problems)
-        console = _flag(environ, "MCP_TELEMETRY_CONSOLE", problems)
-        record_user_id = _flag(environ, "MCP_TELEMETRY_RECORD_USER_ID", problems)
+        disabled = switch(environ, "OTEL_SDK_DISABLED", problems)
+        console = switch(environ, "MCP_TELEMETRY_CONSOLE", problems)
+        record_user_id = switch(environ, "MCP_TELEMETRY_RECORD_USER_ID", problems)
         if problems:
             raise ConfigError(problems)
         exporter: Exporter | None
@@ -68,11 +67,3 @@ class TelemetrySettings:
             exporter = None
         return cls(exporter=exporter, console=console and not disabled, record_user_id=record_user_id)
 
-
-def _flag(environ: Mapping[str, str], name: str, problems: list[str]) -> bool:
-    value = environ.get(name, "").strip().lower()
-    if value in _ON:
-        return True
-    if value not in _OFF:
-        problems.append(f"{name} must be on or off")
-    return False

@@ -9,7 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from auth import ConfigError, Settings
-from front.settings import ENTRA_TOKEN_EXCHANGE_AUDIENCE, FrontSettings
+from front.settings import FrontSettings
+from outbound import TOKEN_EXCHANGE_AUDIENCE
 from tests.support import REPO, TENANT_ID, entra_env
 
 ENTRA = entra_env("https://login.microsoftonline.com/keys")
@@ -31,7 +32,7 @@ def test_entra_endpoints_come_from_the_issuer() -> None:
     assert front is not None
     assert front.authorization_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/authorize"
     assert front.token_endpoint == f"https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token"
-    assert (front.managed_identity, front.client_secret, front.assertion_audience) == (IDENTITY, None, ENTRA_TOKEN_EXCHANGE_AUDIENCE)
+    assert (front.managed_identity, front.client_secret, front.assertion_audience) == (IDENTITY, None, TOKEN_EXCHANGE_AUDIENCE)
     assert front.dev_mode is False
     assert KEY not in repr(front)
 
