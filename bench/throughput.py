@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import free_port, wait_until_listening
+from tests.support import free_port, stop_process, wait_until_listening
 
 from .fixtures import REPO, WIRES, Fixture, read_cpu_seconds
 
@@ -79,11 +79,7 @@ def _server(app: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[by
         wait_until_listening(process, port, timeout=60)
         yield process, f"http://127.0.0.1:{port}/mcp"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def _check(url: str, token: str | None, wire: str) -> None:

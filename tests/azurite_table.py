@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .support import REPO
+from .support import REPO, stop_process
 
 __all__ = ["AZURITE_DIR", "azurite_table"]
 
@@ -66,9 +66,4 @@ def azurite_table() -> Iterator[str]:
         threading.Thread(target=process.stdout.read, name="azurite-output", daemon=True).start()
         yield f"http://127.0.0.1:{port}/devstoreaccount1"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)

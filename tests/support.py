@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -402,6 +403,38 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int, *, timeout
             time.sleep(0.05)
 
 
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Ask `process` to stop (SIGTERM), and kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@contextmanager
+def devserver_output(flag: str, output: Path, *, unset: tuple[str, ...]) -> Iterator[list[str]]:
+    """`python devserver.py <flag>` on free ports, as the docs run it, with none of the process's
+    variables named by the prefixes `unset`; its output goes to `output`, audited for token material
+    with every server log. Yields the output's lines once uvicorn serves; stops it after."""
+    UVICORN_OUTPUTS.append(str(output))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "devserver.py", flag, "--port", "0", "--idp-port", "0"],
+            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Uvicorn running" not in output.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, output.read_text()
+            time.sleep(0.05)  # polls for the line; no test waits on time passing
+        yield output.read_text().splitlines()
+    finally:
+        stop_process(process)
+
+
 @asynccontextmanager
 async def mcp_client(url: str, token: str, mode: str = "auto") -> Any:
     """The official MCP Python client, carrying a bearer token."""
@@ -492,9 +525,4 @@ def uvicorn_server(env: Mapping[str, str], output_dir: str, *, app: str = "funct
                 raise RuntimeError(f"uvicorn did not start: {failed.read()}") from exc
         yield UvicornServer(url=f"http://127.0.0.1:{port}", pid=process.pid, output=output_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

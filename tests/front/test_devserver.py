@@ -3,18 +3,14 @@ with no setup, through the front, whose upstream client authenticates with the m
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import REPO, UVICORN_OUTPUTS
+from tests.support import devserver_output
 
 from .sdk import MemoryStorage, Person, sign_in_list_and_add
 
@@ -22,24 +18,9 @@ from .sdk import MemoryStorage, Person, sign_in_list_and_add
 @pytest.fixture(scope="module")
 def devserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], Path]]:
     output = tmp_path_factory.mktemp("devserver-front") / "devserver.log"
-    UVICORN_OUTPUTS.append(str(output))  # audited for token material with every other server log
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OAUTH_", "MCP_", "IDENTITY_"))}
-    with open(output, "wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "devserver.py", "--front", "--port", "0", "--idp-port", "0"],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "Uvicorn running" not in Path(output).read_text():
-            assert process.poll() is None and time.monotonic() < deadline, Path(output).read_text()
-            time.sleep(0.05)
-        lines = Path(output).read_text().splitlines()
+    with devserver_output("--front", output, unset=("OAUTH_", "MCP_", "IDENTITY_")) as lines:
         mcp = next(m.group(1) for line in lines if (m := re.match(r"MCP server:  (\S+)", line)))
         yield mcp, lines, output
-    finally:
-        process.terminate()
-        process.wait(15)
 
 
 def test_the_banner_says_how_to_connect(devserver: tuple[str, list[str], Path]) -> None:

@@ -5,11 +5,7 @@ stand-in with no secret configured."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,28 +13,14 @@ import pytest
 
 from tests.client.agent import Agent
 from tests.client.run import cli
-from tests.support import REPO, UVICORN_OUTPUTS
+from tests.support import devserver_output
 
 
 @pytest.fixture(scope="module")
 def devserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     output = tmp_path_factory.mktemp("devserver-obo") / "devserver.log"
-    UVICORN_OUTPUTS.append(str(output))  # audited for token material with every other server log
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OAUTH_", "MCP_", "IDENTITY_", "OBO_"))}
-    with open(output, "wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "devserver.py", "--obo", "--port", "0", "--idp-port", "0"],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "Uvicorn running" not in Path(output).read_text():
-            assert process.poll() is None and time.monotonic() < deadline, Path(output).read_text()
-            time.sleep(0.05)
-        yield Path(output).read_text().splitlines()
-    finally:
-        process.terminate()
-        process.wait(15)
+    with devserver_output("--obo", output, unset=("OAUTH_", "MCP_", "IDENTITY_", "OBO_")) as lines:
+        yield lines
 
 
 def banner_value(lines: list[str], pattern: str) -> str:
